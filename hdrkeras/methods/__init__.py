@@ -1,0 +1,30 @@
+"""Registry of HDR methods: `get(name)` and `names()`.
+
+Filled by explicit imports at the bottom of this module (no file scanning), so a method
+that fails to import fails loudly here.
+"""
+
+_REGISTRY = {}
+
+
+def register(cls):
+    """Class decorator: registers an instance of a `Method` subclass under `cls.name`."""
+    name = cls.name
+    if not name:
+        raise ValueError(f"{cls.__name__} has no name")
+    if name in _REGISTRY:
+        raise ValueError(f"Method {name!r} is registered twice ({cls.__name__})")
+    _REGISTRY[name] = cls()
+    return cls
+
+
+def get(name):
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise KeyError(
+            f"No method named {name!r} in hdrkeras.methods; known: {', '.join(names())}") from None
+
+
+def names():
+    return sorted(_REGISTRY)
