@@ -1,0 +1,152 @@
+"""ESBN (Lee, Chung & Cho, IEEE Access 2020): exposure-structure blending.
+
+Two alignment networks re-synthesise the short and long exposures structurally aligned to
+the reference; a small fusion network merges the aligned stack. Training follows the
+official scripts (training_align_low.py, training_align_high.py, training_fusion.py):
+
+  align_low / align_high  MSE in the [-1, 1] LDR domain against the ground truth re-exposed
+                          to that frame, clip(H_gt * t_k, 0, 1) ** (1/2.2)
+  fusion                  L1 on mu-law HDR (in the official [-1, 1] scaling, i.e. twice the
+                          plain mu-law L1) with both alignment nets frozen in front
+  joint                   all three fine-tuned end to end with the fusion loss, lower rate
+
+Defaults are the paper's: Adam 1e-4 (beta1 0.9, eps 1e-8), batch 8 (alignment) / 4
+(fusion), 256x256 patches, 300k iterations with the rate divided by 10 at 200k. The joint
+stage's schedule is not given in the paper; we use 1e-5 for 50k steps.
+"""
+
+import keras
+import tensorflow as tf
+
+from hdrkeras.layers.frame_inputs import FrameInputs
+from hdrkeras.methods import register
+from hdrkeras.methods.base import Method, Stage, TrainTask
+from hdrkeras.models import esbn as esbn_models
+from hdrkeras.ops.response import reexpose
+from hdrkeras.ops.tonemap import mu_law
+
+LOW, MID, HIGH = 0, 1, 2
+
+
+def _to_unit(x):
+    """[-1, 1] (ESBN's convention) -> [0, 1]."""
+    return (tf.cast(x, tf.float32) + 1.0) * 0.5
+
+
+def build_esbn_inference_model(align_low, align_high, fusion, name="esbn"):
+    """The standard inference signature around the three trained networks.
+
+    ldr [B,3,H,W,3] in [0,1] + exposures [B,3] -> linear HDR [B,H,W,3] in [0,1] (the
+    scale of the shortest exposure, like Kalantari's ground truth).
+    """
+    ldr = keras.Input((3, None, None, 3), name="ldr")
+    exposures = keras.Input((3,), name="exposures")
+    x_low, x_mid, x_high = FrameInputs("esbn", name="esbn_inputs")(ldr, exposures)
+    aligned_low = align_low([x_low, x_mid])
+    aligned_high = align_high([x_high, x_mid])
+    aligned = keras.ops.stack(
+        [(aligned_low + 1.0) * 0.5, ldr[:, MID], (aligned_high + 1.0) * 0.5], axis=1)
+    f_low, f_mid, f_high = FrameInputs("esbn", name="esbn_fusion_inputs")(aligned, exposures)
+    out = fusion([f_low, f_mid, f_high])
+    hdr = keras.layers.Activation("linear", dtype="float32", name="hdr")((out + 1.0) * 0.5)
+    return keras.Model({"ldr": ldr, "exposures": exposures}, hdr, name=name)
+
+
+class AlignTask(TrainTask):
+    """Trains one alignment net: (non-reference, reference) -> non-reference aligned."""
+
+    def __init__(self, which):
+        self.which = which
+        self.frame = LOW if which == "low" else HIGH
+        self.net_name = f"align_{which}"
+        self.inputs = FrameInputs("esbn")
+        self.networks = {self.net_name: esbn_models.build_align_net(name=self.net_name)}
+        self.trainable = (self.net_name,)
+
+    def loss(self, batch, training=True):
+        frames = self.inputs(batch["ldr"], batch["exposures"])
+        out = tf.cast(self.networks[self.net_name](
+            [frames[self.frame], frames[MID]], training=training), tf.float32)
+        t_k = batch["exposures"][:, self.frame, None, None, None]
+        target = reexpose(batch["hdr"], t_k) * 2.0 - 1.0
+        mse = tf.reduce_mean(tf.square(out - target))
+        previews = {"input": batch["ldr"][:, self.frame], "aligned": _to_unit(out),
+                    "target": _to_unit(target), "reference": batch["ldr"][:, MID]}
+        return mse, {"mse": mse}, previews
+
+
+class FusionTask(TrainTask):
+    """Fusion behind the alignment nets; `joint=True` fine-tunes all three."""
+
+    def __init__(self, previous, joint=False):
+        if joint:
+            nets = dict(previous["fusion"].networks)
+        else:
+            nets = {
+                "align_low": previous["align_low"].networks["align_low"],
+                "align_high": previous["align_high"].networks["align_high"],
+                "fusion": esbn_models.build_fusion_net(name="fusion"),
+            }
+        self.networks = nets
+        self.joint = joint
+        self.trainable = ("align_low", "align_high", "fusion") if joint else ("fusion",)
+        self.inputs = FrameInputs("esbn")
+        self._inference = None
+
+    def forward(self, ldr, exposures, training):
+        align_training = training and self.joint  # frozen nets keep their BN statistics
+        x_low, x_mid, x_high = self.inputs(ldr, exposures)
+        a_low = self.networks["align_low"]([x_low, x_mid], training=align_training)
+        a_high = self.networks["align_high"]([x_high, x_mid], training=align_training)
+        aligned = tf.stack([_to_unit(a_low), tf.cast(ldr[:, MID], tf.float32),
+                            _to_unit(a_high)], axis=1)
+        f_low, f_mid, f_high = self.inputs(aligned, exposures)
+        out = self.networks["fusion"]([f_low, f_mid, f_high], training=training)
+        return _to_unit(out), _to_unit(a_low), _to_unit(a_high)
+
+    def loss(self, batch, training=True):
+        hdr, a_low, a_high = self.forward(batch["ldr"], batch["exposures"], training)
+        # Official: |T(out)*2-1 - T(gt)*2-1| averaged, i.e. twice the mu-law L1.
+        l1 = tf.reduce_mean(tf.abs(mu_law(hdr) - mu_law(tf.maximum(batch["hdr"], 0.0)))) * 2.0
+        previews = {"hdr_mu": mu_law(hdr), "gt_mu": mu_law(tf.maximum(batch["hdr"], 0.0)),
+                    "aligned_low": a_low, "aligned_high": a_high}
+        return l1, {"l1_mu": l1 * 0.5}, previews
+
+    def inference_model(self):
+        if self._inference is None:
+            self._inference = build_esbn_inference_model(
+                self.networks["align_low"], self.networks["align_high"], self.networks["fusion"])
+        return self._inference
+
+
+_ADAM = {"beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-8}
+
+
+@register
+class ESBN(Method):
+    name = "esbn"
+    num_frames = 3
+    size_multiple = 8
+    stages = (
+        Stage("align_low", lambda options, previous: AlignTask("low"), steps=300_000,
+              batch_size=8, patch_size=256, learning_rate=1e-4, lr_decay_steps=(200_000,),
+              adam=_ADAM),
+        Stage("align_high", lambda options, previous: AlignTask("high"), steps=300_000,
+              batch_size=8, patch_size=256, learning_rate=1e-4, lr_decay_steps=(200_000,),
+              adam=_ADAM),
+        Stage("fusion", lambda options, previous: FusionTask(previous), steps=300_000,
+              batch_size=4, patch_size=256, learning_rate=1e-4, lr_decay_steps=(200_000,),
+              adam=_ADAM),
+        Stage("joint", lambda options, previous: FusionTask(previous, joint=True),
+              steps=50_000, batch_size=4, patch_size=256, learning_rate=1e-5, adam=_ADAM),
+    )
+
+    def preprocess(self, ldr, exposures):
+        return FrameInputs("esbn")(ldr, exposures)
+
+    def build_inference_model(self, config=None):
+        config = dict(config or {})
+        return build_esbn_inference_model(
+            esbn_models.build_align_net(name="align_low"),
+            esbn_models.build_align_net(name="align_high"),
+            esbn_models.build_fusion_net(name="fusion"))

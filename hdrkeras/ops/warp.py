@@ -1,0 +1,72 @@
+"""Bilinear backward warping by a dense optical flow (the op tfa.image.dense_image_warp was)."""
+
+import tensorflow as tf
+
+from hdrkeras.errors import ConfigError
+
+BORDERS = ("zeros", "edge", "reflect")
+
+
+def _map_index(idx, size, border):
+    """Integer sample positions -> (in-range positions, validity mask) for one axis."""
+    last = size - 1
+    if border == "zeros":
+        valid = tf.logical_and(idx >= 0, idx <= last)
+        return tf.clip_by_value(idx, 0, last), valid
+    if border == "edge":
+        return tf.clip_by_value(idx, 0, last), None
+    # reflect about the first/last pixel centres without repeating them (d c b|a b c d|c b a);
+    # periodic, so any offset is valid. A size-1 axis degenerates to edge.
+    period = tf.maximum(2 * last, 1)
+    m = tf.math.floormod(idx, period)
+    m = tf.where(m > last, period - m, m)
+    return tf.clip_by_value(m, 0, last), None
+
+
+def backward_warp(image, flow, border="zeros"):
+    """Samples `image` at `(y + dy, x + dx)` with bilinear interpolation.
+
+    Args:
+      image: float tensor [B, H, W, C] (any domain: LDR, HDR or features).
+      flow: tensor [B, H, W, 2] in pixels; `flow[..., 0]` = dx (horizontal),
+        `flow[..., 1]` = dy (vertical), the convention of the PyTorch `flow_warp` used by
+        the official code. out(y, x) = image(y + dy, x + dx).
+      border: "zeros" (samples outside contribute 0, like grid_sample padding "zeros",
+        align_corners=True), "edge" (clamp to the border pixel) or "reflect" (mirror about
+        the border pixel centres). Defaults to "zeros".
+
+    Returns:
+      Tensor [B, H, W, C] of `image`'s dtype. Works in graph mode with unknown H and W.
+      Coordinates are computed in float32 even for float16 images.
+    """
+    if border not in BORDERS:
+        raise ConfigError(f"backward_warp: border must be one of {BORDERS}, got {border!r}")
+    image = tf.convert_to_tensor(image)
+    flow = tf.cast(flow, tf.float32)
+    shape = tf.shape(image)
+    b, h, w, c = shape[0], shape[1], shape[2], shape[3]
+
+    gy, gx = tf.meshgrid(tf.range(h, dtype=tf.float32), tf.range(w, dtype=tf.float32),
+                         indexing="ij")
+    x = gx[None] + flow[..., 0]
+    y = gy[None] + flow[..., 1]
+    x0f = tf.floor(x)
+    y0f = tf.floor(y)
+    wx1 = x - x0f
+    wy1 = y - y0f
+    x0 = tf.cast(x0f, tf.int32)
+    y0 = tf.cast(y0f, tf.int32)
+
+    flat = tf.reshape(image, [b, h * w, c])
+    out = 0.0
+    for dy_, wy in ((0, 1.0 - wy1), (1, wy1)):
+        yi, yvalid = _map_index(y0 + dy_, h, border)
+        for dx_, wx in ((0, 1.0 - wx1), (1, wx1)):
+            xi, xvalid = _map_index(x0 + dx_, w, border)
+            weight = wy * wx
+            if border == "zeros":
+                weight = weight * tf.cast(tf.logical_and(yvalid, xvalid), tf.float32)
+            idx = tf.reshape(yi * w + xi, [b, h * w])
+            vals = tf.reshape(tf.gather(flat, idx, batch_dims=1), [b, h, w, c])
+            out = out + vals * tf.cast(weight, image.dtype)[..., None]
+    return out

@@ -1,0 +1,95 @@
+"""AHDRNet: parity with the official PyTorch AHDR, config, odd sizes, save/load, RGB import."""
+
+import json
+import os
+
+import keras
+import numpy as np
+import pytest
+
+from hdrkeras import convert
+from hdrkeras.errors import DataError
+from hdrkeras.models.ahdrnet import AHDRNet
+
+FIXTURE = os.path.join(os.path.dirname(__file__), "fixtures", "parity", "ahdrnet")
+TINY = {"nChannel": 6, "nDenselayer": 2, "nFeat": 8, "growthRate": 4}
+
+
+def load_fixture(path):
+    """(meta, weights, io) of a parity fixture; fails loudly when it is absent."""
+    if not os.path.isfile(os.path.join(path, "meta.json")):
+        pytest.fail(f"fixture missing: {path} (copy it from ../shared/parity/)")
+    with open(os.path.join(path, "meta.json")) as f:
+        meta = json.load(f)
+    return meta, dict(np.load(os.path.join(path, "weights.npz"))), dict(np.load(os.path.join(path, "io.npz")))
+
+
+def frames(h, w, seed=0, batch=1, channels=6):
+    rng = np.random.default_rng(seed)
+    out = []
+    for t in (1.0, 4.0, 16.0):
+        ldr = rng.random((batch, h, w, channels // 2), dtype=np.float32)
+        out.append(np.concatenate([ldr ** 2.2 / t, ldr], -1).astype(np.float32))
+    return out
+
+
+def flip_groups(x):
+    """Reverses the colour order inside each 3-channel group (RGB <-> BGR), NHWC."""
+    return np.concatenate([x[..., i:i + 3][..., ::-1] for i in range(0, x.shape[-1], 3)], -1)
+
+
+def test_parity_with_official_outputs():
+    meta, weights, io = load_fixture(FIXTURE)
+    out = convert.parity_forward("ahdrnet", weights, meta["config"], io)
+    assert out["out_hdr"].shape == io["out_hdr"].shape
+    np.testing.assert_allclose(out["out_hdr"], io["out_hdr"], rtol=0,
+                               atol=meta["tolerance"]["max_abs"])
+
+
+def test_param_counts():
+    meta, _, _ = load_fixture(FIXTURE)
+    assert AHDRNet(**meta["default_config"]).count_params() == meta["default_config_params"] == 1241507
+    assert AHDRNet(**meta["config"]).count_params() == meta["fixture_config_params"]
+
+
+def test_odd_size_inference():
+    model = AHDRNet(**TINY)
+    out = np.asarray(model(frames(37, 53, batch=2)))
+    assert out.shape == (2, 37, 53, 3)
+    assert np.all(np.isfinite(out)) and out.min() > 0 and out.max() < 1
+
+
+def test_keras_round_trip(tmp_path):
+    model = AHDRNet(**TINY, name="tiny_ahdr")
+    assert model.get_config() == {**TINY, "name": "tiny_ahdr", "trainable": True}
+    xs = frames(20, 24, seed=1)
+    path = str(tmp_path / "ahdr.keras")
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    assert isinstance(loaded, AHDRNet) and loaded.get_config() == model.get_config()
+    np.testing.assert_allclose(np.asarray(loaded(xs)), np.asarray(model(xs)), atol=1e-6)
+
+
+def test_rgb_import_permutes_first_and_last_convs():
+    meta, weights, _ = load_fixture(FIXTURE)
+    bgr = convert.load_reference("ahdrnet", weights, meta["config"])
+    rgb = convert.load_reference("ahdrnet", weights, {**meta["config"], "rgb": True})
+    xs = frames(16, 20, seed=2)
+    expect = flip_groups(np.asarray(bgr([flip_groups(x) for x in xs])))
+    got = np.asarray(rgb(xs))
+    np.testing.assert_allclose(got, expect, atol=1e-6)
+    assert np.abs(got - np.asarray(bgr(xs))).max() > 1e-4  # the permutation did something
+
+
+def test_strict_key_checking():
+    meta, weights, _ = load_fixture(FIXTURE)
+    broken = dict(weights)
+    del broken["RDB2.conv_1x1.bias"]
+    broken["RDB4.conv_1x1.weight"] = np.zeros(1)
+    with pytest.raises(DataError, match=r"missing keys \['RDB2.conv_1x1.bias'\].*unexpected keys "
+                                        r"\['RDB4.conv_1x1.weight'\]"):
+        convert.load_reference("ahdrnet", broken, meta["config"])
+    with pytest.raises(DataError, match="conv1 has weight"):
+        convert.load_reference("ahdrnet", weights, {**meta["config"], "nChannel": 9})
+    prefixed = {"module." + k: v for k, v in weights.items()}  # DataParallel checkpoints
+    assert convert.load_reference("ahdrnet", prefixed, meta["config"]).count_params() == 59003

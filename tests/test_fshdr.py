@@ -1,0 +1,101 @@
+"""FSHDR: parity with the official PyTorch FSHDR, odd sizes, save/load, RGB import.
+
+Its fixture (7.3 MB) is not copied into the repo: it is read from ../shared/parity/fshdr.
+"""
+
+import json
+import os
+
+import keras
+import numpy as np
+import pytest
+
+from hdrkeras import convert
+from hdrkeras.errors import DataError
+from hdrkeras.models.fshdr import FSHDR
+
+
+def load_fixture(path):
+    """(meta, weights, io) of a parity fixture; fails loudly when it is absent."""
+    if not os.path.isfile(os.path.join(path, "meta.json")):
+        pytest.fail(f"fixture missing: {path} (the shared parity fixtures must sit beside "
+                    "the repository, at ../shared/parity/)")
+    with open(os.path.join(path, "meta.json")) as f:
+        meta = json.load(f)
+    return meta, dict(np.load(os.path.join(path, "weights.npz"))), dict(np.load(os.path.join(path, "io.npz")))
+
+
+def frames(h, w, seed=0, batch=1, channels=6):
+    rng = np.random.default_rng(seed)
+    out = []
+    for t in (1.0, 4.0, 16.0):
+        ldr = rng.random((batch, h, w, channels // 2), dtype=np.float32)
+        out.append(np.concatenate([ldr ** 2.2 / t, ldr], -1).astype(np.float32))
+    return out
+
+
+def flip_groups(x):
+    """Reverses the colour order inside each 3-channel group (RGB <-> BGR), NHWC."""
+    return np.concatenate([x[..., i:i + 3][..., ::-1] for i in range(0, x.shape[-1], 3)], -1)
+
+
+FIXTURE = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..", "shared",
+                                        "parity", "fshdr"))
+
+
+@pytest.fixture(scope="module")
+def fixture():
+    return load_fixture(FIXTURE)
+
+
+@pytest.fixture(scope="module")
+def models(fixture):
+    meta, weights, _ = fixture
+    return (convert.load_reference("fshdr", weights, meta["config"]),
+            convert.load_reference("fshdr", weights, {**meta["config"], "rgb": True}))
+
+
+def test_parity_with_official_outputs(fixture):
+    meta, weights, io = fixture
+    out = convert.parity_forward("fshdr", weights, meta["config"], io)
+    assert out["out_hdr"].shape == io["out_hdr"].shape
+    np.testing.assert_allclose(out["out_hdr"], io["out_hdr"], rtol=0,
+                               atol=meta["tolerance"]["max_abs"])
+
+
+def test_param_count(fixture, models):
+    meta = fixture[0]
+    assert models[0].count_params() == meta["default_config_params"] == 1833603
+
+
+def test_odd_size_inference(models):
+    out = np.asarray(models[0](frames(23, 31, batch=2)))
+    assert out.shape == (2, 23, 31, 3)
+    assert np.all(np.isfinite(out)) and out.min() > 0 and out.max() < 1
+
+
+def test_keras_round_trip(tmp_path, models):
+    model = models[0]
+    assert model.get_config() == {"nChannel": 6, "name": model.name, "trainable": True}
+    path = str(tmp_path / "fshdr.keras")
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    assert isinstance(loaded, FSHDR)
+    xs = frames(12, 16, seed=3)
+    np.testing.assert_allclose(np.asarray(loaded(xs)), np.asarray(model(xs)), atol=1e-6)
+
+
+def test_rgb_import_permutes_first_and_last_convs(models):
+    bgr, rgb = models
+    xs = frames(16, 20, seed=2)
+    expect = flip_groups(np.asarray(bgr([flip_groups(x) for x in xs])))
+    got = np.asarray(rgb(xs))
+    np.testing.assert_allclose(got, expect, atol=1e-6)
+    assert np.abs(got - np.asarray(bgr(xs))).max() > 1e-4
+
+
+def test_strict_key_checking(fixture):
+    meta, weights, _ = fixture
+    broken = {k: v for k, v in weights.items() if k != "sdc2.conv3.weight"}
+    with pytest.raises(DataError, match=r"missing keys \['sdc2.conv3.weight'\]"):
+        convert.load_reference("fshdr", broken, meta["config"])

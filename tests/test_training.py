@@ -1,0 +1,183 @@
+"""The staged training driver: stage chaining, checkpoints, resume, fit.py's CLI."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from hdrkeras import methods
+from hdrkeras.errors import ConfigError
+from hdrkeras.training import RunConfig, run, stage_hyperparameters
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FIT = os.path.join(REPO, "train", "fit.py")
+
+
+@pytest.fixture(scope="module")
+def records(tmp_path_factory):
+    """A tiny synthetic dataset written as scene records (train) plus its test root."""
+    from hdrkeras.data import kalantari, records as rec, synthesize
+
+    root = tmp_path_factory.mktemp("training_data")
+    data = root / "synthetic"
+    synthesize.synthesize_dataset(str(data), num_train=3, num_test=1, height=64, width=80,
+                                  seed=3)
+    rec.write_records(kalantari.list_scenes(str(data), "train"), str(root / "train"),
+                      split="train", mode="scenes")
+    rec.write_records(kalantari.list_scenes(str(data), "test"), str(root / "test"),
+                      split="test", mode="scenes")
+    return root
+
+
+def _config(tmp_path, records, **kw):
+    base = dict(run_dir=str(tmp_path / "run"), train_records=str(records / "train"),
+                val_source=str(records / "test"), steps=2, batch_size=2, patch_size=32,
+                checkpoint_every=1, log_every=1, preview_every=1, validate_every=2,
+                max_val_scenes=1, deterministic=True, seed=1)
+    base.update(kw)
+    return RunConfig(**base)
+
+
+def test_short_schedule_scales_lr_drop():
+    stage = methods.get("esbn").stage("align_low")
+    hp = stage_hyperparameters(stage, RunConfig(run_dir="x", train_records="y", steps=300))
+    assert hp["steps"] == 300 and hp["lr_boundaries"] == [200]
+    assert hp["batch_size"] == 8 and hp["patch_size"] == 256 and hp["learning_rate"] == 1e-4
+    hp = stage_hyperparameters(methods.get("esbn").stage("fusion"),
+                               RunConfig(run_dir="x", train_records="y"))
+    assert hp["steps"] == 300_000 and hp["lr_boundaries"] == [200_000] and hp["batch_size"] == 4
+
+
+def test_fusion_needs_finished_alignment(tmp_path, records):
+    with pytest.raises(ConfigError, match="align_low"):
+        run(methods.get("esbn"), "fusion", _config(tmp_path, records), log=lambda s: None)
+
+
+def _restored_net(builder_name, ckpt_dir):
+    """A fresh network restored through the checkpoint's object graph, as the runner does."""
+    from hdrkeras.models import esbn as esbn_models
+
+    build = esbn_models.build_fusion_net if builder_name == "fusion" else esbn_models.build_align_net
+    net = build(name=builder_name)
+    tf.train.Checkpoint(**{builder_name: net}).read(
+        tf.train.latest_checkpoint(str(ckpt_dir))).expect_partial().assert_existing_objects_matched()
+    return [v.numpy() for v in net.weights]
+
+
+def test_all_stages_chain_and_write_a_working_inference_model(tmp_path, records):
+    import keras
+
+    lines = []
+    run(methods.get("esbn"), "all", _config(tmp_path, records), log=lines.append)
+    run_dir = tmp_path / "run"
+    for stage in ("align_low", "align_high", "fusion", "joint"):
+        assert (run_dir / stage / "done.json").exists(), stage
+        assert tf.train.latest_checkpoint(str(run_dir / stage / "ckpt")).endswith("-2")
+        assert list((run_dir / stage / "logs").iterdir()), "no TensorBoard events"
+    assert any("val_psnr_mu" in line for line in lines), lines
+
+    # Fusion starts behind the trained alignment nets and leaves them frozen; joint moves them.
+    aligned = _restored_net("align_low", run_dir / "align_low" / "ckpt")
+    in_fusion = _restored_net("align_low", run_dir / "fusion" / "ckpt")
+    in_joint = _restored_net("align_low", run_dir / "joint" / "ckpt")
+    for a, f in zip(aligned, in_fusion):
+        np.testing.assert_array_equal(a, f)
+    assert any(not np.array_equal(f, j) for f, j in zip(in_fusion, in_joint))
+    fresh = _restored_net("fusion", run_dir / "fusion" / "ckpt")
+    assert any(not np.array_equal(f, j) for f, j in
+               zip(fresh, _restored_net("fusion", run_dir / "joint" / "ckpt")))
+
+    model = keras.models.load_model(str(run_dir / "model.keras"))
+    ldr = np.random.default_rng(0).uniform(size=(1, 3, 37, 45, 3)).astype("float32")
+    hdr = model({"ldr": ldr, "exposures": np.array([[1.0, 4.0, 16.0]], "float32")})
+    assert hdr.shape == (1, 37, 45, 3)
+    assert np.all(np.isfinite(hdr)) and float(np.min(hdr)) >= 0.0
+    # Rerunning a finished run trains nothing more.
+    lines.clear()
+    run(methods.get("esbn"), "all", _config(tmp_path, records), log=lines.append)
+    assert sum("already finished" in line for line in lines) == 4
+
+
+def _fit(run_dir, records, steps, extra=()):
+    return [sys.executable, FIT, "--method", "esbn", "--stage", "align_low",
+            "--run_dir", str(run_dir), "--train_records", str(records / "train"), "--val", "",
+            "--steps", str(steps), "--batch_size", "2", "--patch_size", "32",
+            "--checkpoint_every", "2", "--log_every", "1", "--deterministic", "--seed", "5",
+            *extra]
+
+
+def _weights(run_dir):
+    return _restored_net("align_low", os.path.join(run_dir, "align_low", "ckpt"))
+
+
+@pytest.mark.slow
+def test_killed_run_resumes_and_matches_uninterrupted(tmp_path, records):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    steps = 8
+    ref = subprocess.run(_fit(tmp_path / "ref", records, steps), env=env,
+                         capture_output=True, text=True, timeout=600)
+    assert ref.returncode == 0, ref.stderr[-2000:]
+
+    # SIGKILL after the step-4 checkpoint: steps since the last checkpoint are redone.
+    run_dir = tmp_path / "killed"
+    proc = subprocess.Popen(_fit(run_dir, records, steps), env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    ckpt_dir = run_dir / "align_low" / "ckpt"
+    deadline = time.time() + 600
+    while time.time() < deadline:
+        latest = tf.train.latest_checkpoint(str(ckpt_dir)) if ckpt_dir.exists() else None
+        if latest and int(latest.rsplit("-", 1)[1]) >= 4:
+            break
+        assert proc.poll() is None, proc.stdout.read()[-2000:]
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not (run_dir / "align_low" / "done.json").exists()
+
+    resumed = subprocess.run(_fit(run_dir, records, steps), env=env,
+                             capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    out = resumed.stdout + resumed.stderr
+    assert "resuming from" in out and "step 8/8" in out
+    assert "step 1/8" not in out and "step 2/8" not in out  # finished steps not redone
+    a, b = _weights(tmp_path / "ref"), _weights(run_dir)
+    assert len(a) == len(b) > 0
+    for x, y in zip(a, b):
+        np.testing.assert_allclose(x, y, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.slow
+def test_sigterm_checkpoints_the_current_step(tmp_path, records):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    run_dir = tmp_path / "term"
+    proc = subprocess.Popen(_fit(run_dir, records, 1000, ["--checkpoint_every", "1000"]),
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    for line in proc.stdout:
+        if "step 3/1000" in line:
+            break
+    proc.send_signal(signal.SIGTERM)
+    out = proc.communicate(timeout=300)[0]
+    assert proc.returncode == 130, out[-2000:]
+    assert "rerun the same command to resume" in out
+    latest = tf.train.latest_checkpoint(str(run_dir / "align_low" / "ckpt"))
+    assert latest is not None and int(latest.rsplit("-", 1)[1]) >= 3
+
+
+def test_fit_cli_user_errors(tmp_path):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    bad_method = subprocess.run([sys.executable, FIT, "--method", "nope"], env=env,
+                                capture_output=True, text=True, timeout=300)
+    assert bad_method.returncode == 1
+    assert "No method named 'nope'" in bad_method.stderr
+    assert "Traceback" not in bad_method.stderr
+    missing = subprocess.run(
+        [sys.executable, FIT, "--method", "esbn", "--stage", "align_low", "--run_dir",
+         str(tmp_path / "r"), "--train_records", str(tmp_path / "absent"), "--val", ""],
+        env=env, capture_output=True, text=True, timeout=300)
+    assert missing.returncode == 1, missing.stderr[-2000:]
+    assert str(tmp_path / "absent") in missing.stderr and "Traceback" not in missing.stderr
