@@ -28,3 +28,9 @@ def get(name):
 
 def names():
     return sorted(_REGISTRY)
+
+
+# Explicit registrations: a method that fails to import fails here, loudly.
+from hdrkeras.methods import baselines  # noqa: E402,F401
+from hdrkeras.methods import esbn  # noqa: E402,F401
+from hdrkeras.methods import supervised  # noqa: E402,F401

@@ -1,0 +1,337 @@
+"""tf.data pipelines: one reader owns the order
+files -> interleave -> shuffle -> decode -> parse (crop, augment, hook) -> batch -> prefetch.
+
+Training examples are dicts
+  {"ldr": float32 [B,N,p,p,3] gamma LDR in [0,1], frames in increasing exposure,
+   "exposures": float32 [B,N] relative exposure times (shortest = 1),
+   "hdr": float32 [B,p,p,3] linear HDR GT (only when every record has GT)}
+plus whatever keys a method's hook adds.
+"""
+
+import glob
+import os
+
+import numpy as np
+import tensorflow as tf
+
+from hdrkeras.data import records as R
+from hdrkeras.data import schema as S
+from hdrkeras.errors import ConfigError, DataError, RecordError
+
+AUTOTUNE = tf.data.AUTOTUNE
+
+
+def resolve_records(records):
+    """records folder (with manifest.json), shard file, glob or list -> (paths, manifest|None)."""
+    manifest = None
+    if isinstance(records, (str, os.PathLike)):
+        records = os.fspath(records)
+        if os.path.isdir(records):
+            if os.path.isfile(os.path.join(records, R.MANIFEST)):
+                manifest = R.read_manifest(records)
+                paths = [os.path.join(records, s["file"]) for s in manifest["shards"]]
+            else:
+                paths = sorted(glob.glob(os.path.join(records, "*.tfrecord*")))
+                if not paths:
+                    raise RecordError(f"records folder {records} has no {R.MANIFEST} and no "
+                                      f"*.tfrecord files")
+        elif any(c in records for c in "*?["):
+            paths = sorted(glob.glob(records))
+            if not paths:
+                raise RecordError(f"no record files match {records}")
+        else:
+            paths = [records]
+    else:
+        paths = [os.fspath(p) for p in records]
+        if not paths:
+            raise RecordError("empty list of record files")
+    for p in paths:
+        if not os.path.isfile(p):
+            raise RecordError(f"record file {p} does not exist")
+    if manifest is not None:
+        for shard, p in zip(manifest["shards"], paths):
+            size = os.path.getsize(p)
+            if size != shard["bytes"]:
+                raise RecordError(f"record file {p} is {size} bytes but its manifest says "
+                                  f"{shard['bytes']} (truncated or replaced)")
+    return paths, manifest
+
+
+def inspect_records(records, *, verify=False):
+    """Checks every record file and tells how to decode them.
+
+    Walks each file's framing (cheap) and reads the keys of its first record; with
+    verify=True also checks every payload CRC. All files must share one schema.
+
+    Returns:
+      dict with paths, manifest, schema, prefix, has_extras, kind, has_hdr, num_frames,
+      num_records.
+    """
+    paths, manifest = resolve_records(records)
+    found, total, has_hdr = None, 0, True
+    for p in paths:
+        n, first = S.scan_records(p, first_payload=True)
+        if verify:
+            S.verify_records(p)
+        schema, prefix, info = S.detect_schema(p, first)
+        key = (schema, prefix, info.get("has_extras", True), info["kind"], info["num_frames"])
+        if found is None:
+            found, first_path = key, p
+        elif key != found:
+            raise RecordError(f"record file {p} ({schema} {info['kind']}, "
+                              f"{info['num_frames']} frames) does not match {first_path} "
+                              f"({found[0]} {found[3]}, {found[4]} frames)")
+        has_hdr = has_hdr and info["has_hdr"]
+        total += n
+    if manifest is not None:
+        has_hdr = bool(manifest["has_hdr"])
+    return {"paths": paths, "manifest": manifest, "schema": found[0], "prefix": found[1],
+            "has_extras": found[2], "kind": found[3], "num_frames": found[4],
+            "has_hdr": has_hdr, "num_records": total}
+
+
+def _physical_memory():
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 0
+
+
+def dihedral_index(p):
+    """int32 [8, p*p]: pixel permutations of the 8 dihedral transforms of a p x p patch.
+
+    Transform d: rot90 by d % 4 (np.rot90 direction), then a horizontal flip if d >= 4 -
+    the same numbering as hdrkeras.data.records.dihedral.
+    """
+    grid = np.arange(p * p, dtype=np.int32).reshape(p, p)
+    out = []
+    for d in range(8):
+        g = np.rot90(grid, d % 4)
+        if d >= 4:
+            g = g[:, ::-1]
+        out.append(g.reshape(-1))
+    return np.stack(out)
+
+
+def _dihedral_static(x, d, h_axis):
+    """One of the 8 dihedral transforms of the p x p axes (h_axis, h_axis + 1), static d:
+    bit 0 transposes, bit 1 flips vertically, bit 2 flips horizontally."""
+    if d & 1:
+        perm = list(range(len(x.shape)))
+        perm[h_axis], perm[h_axis + 1] = perm[h_axis + 1], perm[h_axis]
+        x = tf.transpose(x, perm)
+    if d & 2:
+        x = tf.reverse(x, [h_axis])
+    if d & 4:
+        x = tf.reverse(x, [h_axis + 1])
+    return x
+
+
+def _augment(ldr, hdr, seed, augment, rgb_permute, index):
+    """Random dihedral transform (and RGB permutation) per crop, shared by its frames and GT.
+
+    ldr [k,N,p,p,3] (any dtype), hdr [k,p,p,3]. When k is a multiple of 8 the transforms
+    are stratified: each eighth of the crops gets one of the 8 transforms (crop positions
+    are iid and the crops are shuffled afterwards, so every crop still sees each transform
+    with probability 1/8), which costs a few contiguous copies. Otherwise each crop draws
+    its transform and one batched gather applies them.
+    """
+    k, n, p = ldr.shape[0], ldr.shape[1], ldr.shape[2]
+    if augment and k % 8 == 0:
+        g = k // 8
+        ldr = tf.concat([_dihedral_static(ldr[d * g:(d + 1) * g], d, 2) for d in range(8)], 0)
+        hdr = tf.concat([_dihedral_static(hdr[d * g:(d + 1) * g], d, 1) for d in range(8)], 0)
+    elif augment:
+        d = tf.random.stateless_uniform([k], seed + [0, 2], 0, 8, tf.int32)
+        idx = tf.gather(index, d)                                   # [k, p*p]
+        ldr = tf.reshape(tf.gather(tf.reshape(ldr, [k, n, p * p, 3]),
+                                   tf.tile(idx[:, None], [1, n, 1]), batch_dims=2, axis=2),
+                         [k, n, p, p, 3])
+        hdr = tf.reshape(tf.gather(tf.reshape(hdr, [k, p * p, 3]), idx, batch_dims=1, axis=1),
+                         [k, p, p, 3])
+    ldr = tf.cast(ldr, tf.float32) / S.LDR_FULL_SCALE
+    if rgb_permute:
+        perm = tf.argsort(tf.random.stateless_uniform([k, 3], seed + [0, 3]), axis=-1)
+        onehot = tf.one_hot(perm, 3, dtype=tf.float32)              # [k, out c, in c]
+        ldr = tf.einsum("knhwc,kdc->knhwd", ldr, onehot)
+        hdr = tf.einsum("khwc,kdc->khwd", hdr, onehot)
+    return ldr, hdr
+
+
+def train_dataset(records, batch_size, patch_size, *, num_frames=3, augment=True,
+                  rgb_permute=False, hook=None, deterministic=False, seed=None, repeat=True,
+                  shuffle_buffer=None, crops_per_scene=16, cache="auto", verify=False):
+    """Random aligned crops for training.
+
+    Args:
+      records: records folder with manifest.json, a shard file, a glob or a list of shards
+        (hdrkeras scene/patch records or ESBN records).
+      batch_size: int. Examples per batch (drop_remainder).
+      patch_size: int. Square crop side p; crops are aligned across frames and GT.
+      num_frames: int. Frames per example; must match the records.
+      augment: bool. Random rot90 + horizontal flip (8 dihedral transforms).
+      rgb_permute: bool. Random permutation of the RGB channels (same for frames and GT).
+      hook: callable(example dict) -> example dict, run per example in tf.data after
+        augmentation (a method's `pipeline_hook`).
+      deterministic: bool. With a seed, identical batches on every run.
+      seed: int or None. Seed for file order, shuffles, crops and augmentation.
+      repeat: bool. Repeat forever.
+      shuffle_buffer: int or None. Shuffle buffer in examples (crops); records are
+        shuffled in a buffer of about shuffle_buffer / crops_per_scene scene records
+        (at least 2). Defaults to 256.
+      crops_per_scene: int. Scene records: crops drawn from one decoded scene (amortises
+        decoding). Patch records give one crop each.
+      cache: bool or "auto". Keep the serialized records in memory after the first pass
+        (removes file reading, the main cost of scene records, from later epochs, and
+        lets every epoch shuffle all records). "auto" caches when the record files take
+        at most a quarter of the physical memory.
+      verify: bool. Read every record once up front to check payload CRCs.
+
+    Returns:
+      tf.data.Dataset of dicts {"ldr" [B,N,p,p,3], "exposures" [B,N], "hdr" [B,p,p,3]}.
+    """
+    info = inspect_records(records, verify=verify)
+    if info["num_frames"] != num_frames:
+        raise ConfigError(f"records {info['paths'][0]} hold {info['num_frames']} frames per "
+                          f"example, num_frames={num_frames} was asked")
+    if batch_size < 1 or patch_size < 1 or crops_per_scene < 1:
+        raise ConfigError("batch_size, patch_size and crops_per_scene must be positive")
+    m = info["manifest"]
+    if m is not None and (m["min_height"] < patch_size or m["min_width"] < patch_size):
+        raise ConfigError(f"patch_size {patch_size} is larger than the smallest record "
+                          f"({m['min_width']}x{m['min_height']}) in {info['paths'][0]}")
+    is_scene = info["kind"] != S.KIND_IMAGE_PATCH
+    k_crops = crops_per_scene if is_scene else 1
+    shuffle_buffer = int(shuffle_buffer or 256)
+    # Scene records are large (45 MB for 1000x1500): keep few of them in the buffer.
+    record_buffer = max(2, min(8, shuffle_buffer // k_crops)) if is_scene else shuffle_buffer
+    with_hdr = info["has_hdr"]
+    p = int(patch_size)
+    index = tf.constant(dihedral_index(p)) if augment else None
+    decode_crops = S.make_crop_decoder(info["schema"], info["prefix"], info["has_extras"],
+                                       num_frames=num_frames, patch_size=p)
+    paths = info["paths"]
+    seed_base = 0 if seed is None else int(seed)
+
+    def parse(serialized, elem_seed):
+        s = tf.stack([elem_seed, tf.constant(seed_base, tf.int64)])
+
+        def offsets(h, w):
+            tf.debugging.assert_greater_equal(
+                tf.minimum(h, w), p, message=f"a record is smaller than patch_size {p}")
+            ys = tf.random.stateless_uniform([k_crops], s, 0, h - p + 1, tf.int32)
+            xs = tf.random.stateless_uniform([k_crops], s + [0, 1], 0, w - p + 1, tf.int32)
+            return ys, xs
+
+        ex = decode_crops(serialized, offsets, k_crops)
+        ldr, hdr = _augment(ex["ldr"], ex["hdr"], s, augment, rgb_permute, index)
+        out = {"ldr": tf.ensure_shape(ldr, [k_crops, num_frames, p, p, 3]),
+               "exposures": tf.ensure_shape(tf.tile(ex["exposures"][None], [k_crops, 1]),
+                                            [k_crops, num_frames])}
+        if with_hdr:
+            out["hdr"] = tf.ensure_shape(hdr, [k_crops, p, p, 3])
+        return out
+
+    if cache == "auto":
+        cache = sum(os.path.getsize(f) for f in paths) <= _physical_memory() // 4
+    files = tf.data.Dataset.from_tensor_slices(paths)
+    if cache:
+        # Cached tensors are shared, not copied, by the shuffle buffer: shuffle them all.
+        record_buffer = max(record_buffer, info["num_records"])
+        ds = tf.data.TFRecordDataset(files).cache()
+        if repeat:
+            ds = ds.repeat()
+    else:
+        if len(paths) > 1:
+            files = files.shuffle(len(paths), seed=seed, reshuffle_each_iteration=True)
+        if repeat:
+            files = files.repeat()
+        ds = files.interleave(tf.data.TFRecordDataset, cycle_length=min(len(paths), 4),
+                              block_length=1, num_parallel_calls=AUTOTUNE,
+                              deterministic=deterministic)
+    ds = ds.shuffle(record_buffer, seed=seed, reshuffle_each_iteration=True)
+    ds = tf.data.Dataset.zip(ds, tf.data.Dataset.random(seed=seed))
+    ds = ds.map(parse, num_parallel_calls=AUTOTUNE, deterministic=deterministic)
+    ds = ds.unbatch()
+    if k_crops > 1:
+        ds = ds.shuffle(shuffle_buffer, seed=None if seed is None else seed + 1,
+                        reshuffle_each_iteration=True)
+    if hook is not None:
+        ds = ds.map(hook, num_parallel_calls=AUTOTUNE, deterministic=deterministic)
+    ds = ds.batch(batch_size, drop_remainder=True)
+    opts = tf.data.Options()
+    opts.deterministic = bool(deterministic)
+    ds = ds.with_options(opts)
+    return ds.prefetch(AUTOTUNE)
+
+
+def _records_like(source):
+    source = os.fspath(source)
+    if os.path.isdir(source):
+        return (os.path.isfile(os.path.join(source, R.MANIFEST))
+                or bool(glob.glob(os.path.join(source, "*.tfrecord*"))))
+    return source.endswith((".tfrecord", ".tfrecords")) or any(c in source for c in "*?[")
+
+
+def source_scenes(source, *, split="test", num_frames=3, dataset="auto"):
+    """Scenes of a dataset root (Kalantari/SCTNet layout) or of one bracket folder."""
+    from hdrkeras.data import bracket, kalantari
+    source = os.fspath(source)
+    if not os.path.isdir(source):
+        raise DataError(f"evaluation source {source} does not exist")
+    try:
+        kalantari.split_dir(source, split)
+        return kalantari.list_scenes(source, split, num_frames=num_frames, dataset=dataset)
+    except DataError as e:
+        if "has no" not in str(e):
+            raise
+    return [bracket.bracket_scene(source, num_frames=num_frames)]
+
+
+def eval_dataset(source, *, num_frames=3, split="test", dataset="auto", verify=False):
+    """Whole scenes, batch 1, no crop, in a fixed order.
+
+    Args:
+      source: records (folder/shard/glob/list), a dataset root (Kalantari/SCTNet layout,
+        `split` chooses the folder) or one bracket folder (no GT).
+      num_frames: int. Frames per scene.
+
+    Returns:
+      tf.data.Dataset of {"ldr" [1,N,H,W,3], "exposures" [1,N], "hdr" [1,H,W,3] (when the
+      source has GT), "scene" [1] string}.
+    """
+    if isinstance(source, (list, tuple)) or _records_like(source):
+        info = inspect_records(source, verify=verify)
+        if info["num_frames"] != num_frames:
+            raise ConfigError(f"records {info['paths'][0]} hold {info['num_frames']} frames, "
+                              f"num_frames={num_frames} was asked")
+        decode = S.make_decoder(info["schema"], info["prefix"], info["has_extras"])
+        with_hdr = info["has_hdr"]
+
+        def parse(serialized):
+            ex = decode(serialized)
+            out = {"ldr": ex["ldr"], "exposures": ex["exposures"], "scene": ex["scene"]}
+            if with_hdr:
+                out["hdr"] = ex["hdr"]
+            return out
+
+        ds = tf.data.TFRecordDataset(info["paths"]).map(parse)
+        return ds.batch(1).prefetch(AUTOTUNE)
+
+    scenes = source_scenes(source, split=split, num_frames=num_frames, dataset=dataset)
+    with_hdr = all(s.hdr_path is not None for s in scenes)
+
+    def gen():
+        for sc in scenes:
+            ldr, t, hdr = sc.load()
+            out = {"ldr": ldr, "exposures": t, "scene": np.bytes_(sc.name.encode())}
+            if with_hdr:
+                out["hdr"] = hdr
+            yield out
+
+    sig = {"ldr": tf.TensorSpec([num_frames, None, None, 3], tf.float32),
+           "exposures": tf.TensorSpec([num_frames], tf.float32),
+           "scene": tf.TensorSpec([], tf.string)}
+    if with_hdr:
+        sig["hdr"] = tf.TensorSpec([None, None, 3], tf.float32)
+    return tf.data.Dataset.from_generator(gen, output_signature=sig).batch(1).prefetch(1)

@@ -1,0 +1,310 @@
+"""Scenes -> sharded TFRecords with a manifest.json (the library behind make_tfrecord.py).
+
+Scenes mode writes one record per scene (crops are drawn on the fly by the pipeline).
+Patches mode follows ESBN's protocol: every patch_size x patch_size window on a stride
+grid, optionally in all 8 rotations/flips, in one global random order. The order is a
+uniform random permutation without holding the dataset in memory: each patch is
+assigned its final position up front, workers append patches to per-shard bucket files,
+then each shard is assembled (one shard in memory) and sorted by position.
+"""
+
+import concurrent.futures
+import datetime
+import json
+import math
+import os
+import shutil
+import time
+
+import numpy as np
+import tensorflow as tf
+
+from hdrkeras.data import schema as S
+from hdrkeras.errors import ConfigError, DataError, RecordError
+from hdrkeras.io.atomic import atomic_path, atomic_write_text
+
+MANIFEST = "manifest.json"
+MANIFEST_FORMAT = "hdrkeras-records"
+MODES = ("scenes", "patches")
+DEFAULT_SHARD_SIZE = {"scenes": 8, "patches": 128}
+
+
+def shard_name(split, index, count):
+    return f"{split}-{index:05d}-of-{count:05d}.tfrecord"
+
+
+def read_manifest(directory):
+    """manifest.json of a records folder as a dict; RecordError if missing or unreadable."""
+    path = os.path.join(os.fspath(directory), MANIFEST)
+    if not os.path.isfile(path):
+        raise RecordError(f"records folder {directory} has no {MANIFEST}")
+    try:
+        with open(path) as f:
+            m = json.load(f)
+    except (OSError, ValueError) as e:
+        raise RecordError(f"{path} is not a readable manifest: {e}") from None
+    if m.get("format") != MANIFEST_FORMAT:
+        raise RecordError(f"{path} is not an hdrkeras records manifest")
+    return m
+
+
+def patch_grid(height, width, patch_size, stride):
+    """Top-left corners (y, x) of every full patch on the stride grid (ESBN's protocol)."""
+    if height < patch_size or width < patch_size:
+        return []
+    ys = range(0, height - patch_size + 1, stride)
+    xs = range(0, width - patch_size + 1, stride)
+    return [(y, x) for y in ys for x in xs]
+
+
+def dihedral(a, d, axes=(-3, -2)):
+    """Applies dihedral transform d in 0..7 (rot90 by d % 4, then horizontal flip if d >= 4)."""
+    a = np.rot90(a, d % 4, axes=axes)
+    if d >= 4:
+        a = np.flip(a, axis=axes[1])
+    return np.ascontiguousarray(a)
+
+
+def _encode(schema, ldr16, exposures, hdr, scene, kind, origin=(0, 0), transform=0):
+    if schema == S.SCHEMA_ESBN:
+        return S.encode_esbn_example(ldr16, exposures, hdr, scene=scene)
+    return S.encode_example(ldr16, exposures, hdr, scene=scene, kind=kind, origin=origin,
+                            transform=transform)
+
+
+def write_records(scenes, out_dir, *, split="train", mode="scenes", schema=S.SCHEMA_HDRKERAS,
+                  patch_size=256, stride=64, augment=False, shuffle=None, shard_size=None,
+                  workers=1, seed=0, overwrite=False, source=None, arguments=None,
+                  progress=None):
+    """Writes scenes as TFRecord shards + manifest.json into out_dir (one split).
+
+    The folder is built under a temporary name and renamed into place when complete, and
+    every shard is itself written atomically: an interrupted run leaves no partial output.
+
+    Args:
+      scenes: list[Scene]. Scenes to write (all with the same number of frames).
+      out_dir: str. Output folder (e.g. work/records/train).
+      split: str. Split name, used in shard names and the manifest.
+      mode: str. "scenes" (one record per scene) or "patches" (ESBN protocol).
+      schema: str. "hdrkeras" or "esbn" (ESBN's feature keys, patches of 3 frames only).
+      patch_size: int. Patch side in patches mode. Defaults to 256 (ESBN).
+      stride: int. Patch grid stride in patches mode. Defaults to 64 (ESBN).
+      augment: bool. Patches mode: write all 8 rotations/flips of every patch.
+      shuffle: bool or None. Randomise record order; None shuffles the "train" split only.
+      shard_size: int or None. Records per shard (default 8 scenes or 128 patches).
+      workers: int. Scenes loaded/cut in parallel (threads).
+      seed: int. Seed of the shuffle.
+      overwrite: bool. Replace a non-empty out_dir.
+      source: str or None. Where the scenes came from (recorded in the manifest).
+      arguments: dict or None. Command-line arguments (recorded in the manifest).
+      progress: callable(str) or None. Receives progress lines.
+
+    Returns:
+      The manifest dict.
+    """
+    if mode not in MODES:
+        raise ConfigError(f"mode must be one of {MODES}, got {mode!r}")
+    if schema not in S.SCHEMAS:
+        raise ConfigError(f"schema must be one of {S.SCHEMAS}, got {schema!r}")
+    if schema == S.SCHEMA_ESBN and mode != "patches":
+        raise ConfigError("the ESBN schema stores patches only; use mode='patches'")
+    shard_size = int(shard_size or DEFAULT_SHARD_SIZE[mode])
+    if shard_size < 1 or workers < 1 or patch_size < 1 or stride < 1:
+        raise ConfigError("shard_size, workers, patch_size and stride must be positive")
+    if not scenes:
+        raise DataError(f"no scenes to write into {out_dir}")
+    out_dir = os.fspath(out_dir)
+    if os.path.isdir(out_dir) and os.listdir(out_dir) and not overwrite:
+        raise ConfigError(f"output folder {out_dir} is not empty; pass overwrite to replace it")
+    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
+        raise ConfigError(f"output path {out_dir} is a file, not a folder")
+    shuffle = (split == "train") if shuffle is None else bool(shuffle)
+    say = progress or (lambda s: None)
+    rng = np.random.default_rng(seed)
+    if schema == S.SCHEMA_ESBN and any(s.hdr_path is None for s in scenes):
+        raise DataError("the ESBN schema needs ground truth HDR for every scene")
+
+    t0 = time.time()
+    with atomic_path(out_dir) as tmp:
+        os.makedirs(tmp)
+        if mode == "scenes":
+            shards, info = _write_scene_records(scenes, tmp, split, schema, shard_size, workers,
+                                                rng if shuffle else None, say)
+        else:
+            shards, info = _write_patch_records(scenes, tmp, split, schema, patch_size, stride,
+                                                augment, shard_size, workers,
+                                                rng if shuffle else None, say)
+        manifest = {
+            "format": MANIFEST_FORMAT,
+            "schema": schema,
+            "schema_version": S.SCHEMA_VERSION,
+            "kind": S.KIND_IMAGE_SCENE if mode == "scenes" else S.KIND_IMAGE_PATCH,
+            "ldr_encoding": "raw_uint16_le",
+            "split": split,
+            "mode": mode,
+            "num_records": int(sum(s["records"] for s in shards)),
+            "num_scenes": len(scenes),
+            "num_frames": info["num_frames"],
+            "has_hdr": info["has_hdr"],
+            "min_height": info["min_height"],
+            "min_width": info["min_width"],
+            "patch_size": patch_size if mode == "patches" else None,
+            "stride": stride if mode == "patches" else None,
+            "augment": bool(augment) if mode == "patches" else False,
+            "shuffled": shuffle,
+            "seed": seed,
+            "shards": shards,
+            "scenes": [s.name for s in scenes],
+            "source": None if source is None else str(source),
+            "arguments": arguments or {},
+            "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "seconds": round(time.time() - t0, 3),
+        }
+        atomic_write_text(os.path.join(tmp, MANIFEST), json.dumps(manifest, indent=2) + "\n")
+    say(f"[{split}] {manifest['num_records']} records in {len(shards)} shards -> {out_dir} "
+        f"({manifest['seconds']:.1f} s)")
+    return manifest
+
+
+def _load(scene):
+    ldr, t, hdr = scene.load()
+    return S.quantize_ldr(ldr), t, hdr
+
+
+def _write_shard(path, payloads):
+    with atomic_path(path) as tmp:
+        with tf.io.TFRecordWriter(tmp) as w:
+            for p in payloads:
+                w.write(p)
+    return {"file": os.path.basename(path), "records": len(payloads),
+            "bytes": os.path.getsize(path)}
+
+
+class _Info:
+    def __init__(self):
+        self.num_frames, self.has_hdr = None, True
+        self.min_height = self.min_width = None
+
+    def add(self, scene, shape, has_hdr):
+        n, h, w = (int(v) for v in shape[:3])
+        if self.num_frames is not None and n != self.num_frames:
+            raise DataError(f"scene {scene.name}: {n} frames, the other scenes have "
+                            f"{self.num_frames}")
+        self.num_frames = n
+        self.has_hdr = self.has_hdr and has_hdr
+        self.min_height = h if self.min_height is None else min(self.min_height, h)
+        self.min_width = w if self.min_width is None else min(self.min_width, w)
+
+    def as_dict(self):
+        return {"num_frames": self.num_frames, "has_hdr": self.has_hdr,
+                "min_height": int(self.min_height), "min_width": int(self.min_width)}
+
+
+def _write_scene_records(scenes, tmp, split, schema, shard_size, workers, rng, say):
+    order = list(range(len(scenes)))
+    if rng is not None:
+        order = [int(i) for i in rng.permutation(len(scenes))]
+    count = math.ceil(len(order) / shard_size)
+    info = _Info()
+    shards, pending = [], []
+
+    def encode(i):
+        sc = scenes[i]
+        ldr, t, hdr = _load(sc)
+        return sc, ldr.shape, hdr is not None, _encode(schema, ldr, t, hdr, sc.name,
+                                                       S.KIND_IMAGE_SCENE)
+
+    with concurrent.futures.ThreadPoolExecutor(workers) as ex:
+        # Bounded look-ahead keeps at most ~2 * workers decoded scenes in memory.
+        futures, nxt, done = [], 0, 0
+        while done < len(order):
+            while nxt < len(order) and len(futures) < 2 * workers:
+                futures.append(ex.submit(encode, order[nxt]))
+                nxt += 1
+            sc, shape, has_hdr, payload = futures.pop(0).result()
+            info.add(sc, shape, has_hdr)
+            pending.append(payload)
+            done += 1
+            say(f"[{split}] scene {done}/{len(order)} {sc.name} "
+                f"({shape[2]}x{shape[1]}, {shape[0]} frames)")
+            if len(pending) == shard_size or done == len(order):
+                name = shard_name(split, len(shards), count)
+                shards.append(_write_shard(os.path.join(tmp, name), pending))
+                pending = []
+                say(f"[{split}] shard {len(shards)}/{count} written: {name}")
+    return shards, info.as_dict()
+
+
+def _write_patch_records(scenes, tmp, split, schema, patch_size, stride, augment, shard_size,
+                         workers, rng, say):
+    transforms = list(range(8)) if augment else [0]
+    grids = []
+    for sc in scenes:
+        h, w = sc.frame_size()
+        grid = patch_grid(h, w, patch_size, stride)
+        if not grid:
+            raise DataError(f"scene {sc.name}: {w}x{h} is smaller than the patch size {patch_size}")
+        grids.append(grid)
+    counts = [len(g) * len(transforms) for g in grids]
+    total = int(sum(counts))
+    positions = rng.permutation(total) if rng is not None else np.arange(total)
+    starts = np.concatenate([[0], np.cumsum(counts)])
+    count = math.ceil(total / shard_size)
+    bucket_dir = os.path.join(tmp, ".buckets")
+    os.makedirs(bucket_dir)
+    say(f"[{split}] {total} patches of {patch_size}x{patch_size} (stride {stride}, "
+        f"{len(transforms)} transforms) from {len(scenes)} scenes -> {count} shards")
+
+    def cut(i):
+        sc = scenes[i]
+        ldr, t, hdr = _load(sc)
+        if (ldr.shape[1], ldr.shape[2]) != sc.frame_size():
+            raise DataError(f"scene {sc.name}: frame header size differs from decoded size")
+        pos = positions[starts[i]:starts[i + 1]]
+        writers, written = {}, {}
+        try:
+            k = 0
+            for (y, x) in grids[i]:
+                lp = ldr[:, y:y + patch_size, x:x + patch_size]
+                hp = None if hdr is None else hdr[y:y + patch_size, x:x + patch_size]
+                for d in transforms:
+                    p = int(pos[k])
+                    k += 1
+                    shard = p // shard_size
+                    if shard not in writers:
+                        writers[shard] = tf.io.TFRecordWriter(
+                            os.path.join(bucket_dir, f"{shard:05d}_{i:05d}.tfrecord"))
+                        written[shard] = []
+                    lpd = dihedral(lp, d)
+                    hpd = None if hp is None else dihedral(hp, d, axes=(0, 1))
+                    writers[shard].write(_encode(schema, lpd, t, hpd, sc.name, S.KIND_IMAGE_PATCH,
+                                                 origin=(y, x), transform=d))
+                    written[shard].append(p)
+        finally:
+            for w in writers.values():
+                w.close()
+        return i, ldr.shape, hdr is not None, written
+
+    info = _Info()
+    buckets = {}  # shard -> list of (bucket file, positions)
+    with concurrent.futures.ThreadPoolExecutor(workers) as ex:
+        for n, (i, shape, has_hdr, written) in enumerate(ex.map(cut, range(len(scenes))), 1):
+            sc = scenes[i]
+            info.add(sc, shape, has_hdr)
+            for shard, pos in written.items():
+                buckets.setdefault(shard, []).append(
+                    (os.path.join(bucket_dir, f"{shard:05d}_{i:05d}.tfrecord"), pos))
+            say(f"[{split}] scene {n}/{len(scenes)} {sc.name}: {counts[i]} patches")
+    shards = []
+    for shard in range(count):
+        items = []
+        for path, pos in buckets.get(shard, []):
+            for p, rec in zip(pos, tf.data.TFRecordDataset(path).as_numpy_iterator()):
+                items.append((p, rec))
+            os.unlink(path)
+        items.sort(key=lambda it: it[0])
+        name = shard_name(split, shard, count)
+        shards.append(_write_shard(os.path.join(tmp, name), [rec for _, rec in items]))
+        say(f"[{split}] shard {shard + 1}/{count} written: {name} ({len(items)} patches)")
+    shutil.rmtree(bucket_dir)
+    return shards, info.as_dict()

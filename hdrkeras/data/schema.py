@@ -1,0 +1,484 @@
+"""The TFRecord schema: every record kind is encoded and decoded here and nowhere else.
+
+Two schemas are read; both decode to the same dict
+  {"ldr": float32 [N,H,W,3] gamma LDR in [0,1] (frames in increasing exposure),
+   "exposures": float32 [N] relative exposure times (shortest = 1),
+   "hdr": float32 [H,W,3] linear HDR aligned to the reference frame (zeros if absent),
+   "has_hdr": bool scalar, "scene": string scalar}.
+
+hdrkeras schema (written by default, versioned by SCHEMA_VERSION):
+  LDR frames are stored losslessly as ONE raw little-endian uint16 blob [N,H,W,3]
+  (full scale 65535). Raw decodes ~7x faster than 16-bit PNG in tf.data and PNG only
+  saves ~20% on real (noisy) 16-bit photos. GT HDR is raw little-endian float32 [H,W,3].
+
+ESBN schema (tkd1088/ESBN make_tfrecord.py): keys `<prefix>input_LDR_{low,mid,high}`
+  (raw uint8 [256,256,3] RGB in the original, `/127.5 - 1` at training),
+  `<prefix>input_HDR_{low,mid,high}` (raw float32 = LDR**2.2 / 2**ev, `*2 - 1` at
+  training), `<prefix>gt_LDR_{low,high}` (raw uint8 = (clip(gt*t,0,1))**(1/2.2)),
+  `<prefix>gt_HDR` (raw float32 linear). prefix "train/" (alignment stages) or "merge/"
+  (fusion stage, no gt_LDR keys). We write the same keys but keep 16 bits: the LDR blobs
+  are raw uint16 (the reader tells the depth from the blob length), plus extra keys
+  `<prefix>exposures`, `<prefix>height`, `<prefix>width`, `<prefix>scene` that the
+  original parser ignores. Original records carry no exposures: the reader estimates them
+  as sum(LDR**2.2) / sum(input_HDR) per frame (approximate, see docs/datasets.md).
+"""
+
+import struct
+
+import numpy as np
+import tensorflow as tf
+
+from hdrkeras.errors import RecordError
+
+SCHEMA_VERSION = 1
+
+# Record kinds.
+KIND_IMAGE_SCENE = "image_scene"
+KIND_IMAGE_PATCH = "image_patch"
+KIND_VIDEO_CLIP = "video_clip"
+KINDS = (KIND_IMAGE_SCENE, KIND_IMAGE_PATCH, KIND_VIDEO_CLIP)
+
+SCHEMA_HDRKERAS = "hdrkeras"
+SCHEMA_ESBN = "esbn"
+SCHEMAS = (SCHEMA_HDRKERAS, SCHEMA_ESBN)
+
+LDR_FULL_SCALE = 65535.0
+
+# hdrkeras feature keys.
+KEY_VERSION = "hdrkeras/version"
+KEY_KIND = "hdrkeras/kind"
+KEY_SCENE = "hdrkeras/scene"
+KEY_HEIGHT = "hdrkeras/height"
+KEY_WIDTH = "hdrkeras/width"
+KEY_NUM_FRAMES = "hdrkeras/num_frames"
+KEY_LDR = "hdrkeras/ldr"                # raw uint16 LE [N,H,W,3]
+KEY_EXPOSURES = "hdrkeras/exposures"    # float list [N]
+KEY_HDR = "hdrkeras/hdr"                # raw float32 LE [H,W,3]; b"" when has_hdr == 0
+KEY_HAS_HDR = "hdrkeras/has_hdr"
+KEY_REFERENCE = "hdrkeras/reference"    # frame index the GT is aligned to
+KEY_ORIGIN = "hdrkeras/origin"          # patches: [y, x] in the source scene
+KEY_TRANSFORM = "hdrkeras/transform"    # patches: dihedral index 0..7 (rot90 k + 4*flip)
+KEY_START_FRAME = "hdrkeras/start_frame"  # video clips: index of the first frame
+
+# ESBN feature keys (suffixes after the "train/" or "merge/" prefix).
+ESBN_PREFIXES = ("train/", "merge/")
+ESBN_FRAMES = ("low", "mid", "high")
+ESBN_INPUT_LDR = "input_LDR_"
+ESBN_INPUT_HDR = "input_HDR_"
+ESBN_GT_LDR = "gt_LDR_"
+ESBN_GT_HDR = "gt_HDR"
+ESBN_EXTRA_EXPOSURES = "exposures"
+ESBN_EXTRA_HEIGHT = "height"
+ESBN_EXTRA_WIDTH = "width"
+ESBN_EXTRA_SCENE = "scene"
+ESBN_GAMMA = 2.2
+
+
+def esbn_required_keys(prefix):
+    keys = [prefix + ESBN_INPUT_LDR + f for f in ESBN_FRAMES]
+    keys += [prefix + ESBN_INPUT_HDR + f for f in ESBN_FRAMES]
+    keys.append(prefix + ESBN_GT_HDR)
+    if prefix == "train/":
+        keys += [prefix + ESBN_GT_LDR + "low", prefix + ESBN_GT_LDR + "high"]
+    return keys
+
+
+# ----------------------------------------------------------------------------- encode
+
+def _bytes(v):
+    return tf.train.Feature(bytes_list=tf.train.BytesList(value=[v]))
+
+
+def _ints(v):
+    return tf.train.Feature(int64_list=tf.train.Int64List(value=list(v)))
+
+
+def _floats(v):
+    return tf.train.Feature(float_list=tf.train.FloatList(value=list(v)))
+
+
+def quantize_ldr(ldr):
+    """gamma LDR float in [0,1] (or already uint16) -> uint16, exact for 8/16-bit sources."""
+    ldr = np.asarray(ldr)
+    if ldr.dtype == np.uint16:
+        return ldr
+    if ldr.dtype == np.uint8:
+        return ldr.astype(np.uint16) * 257
+    return np.round(np.clip(ldr, 0.0, 1.0) * LDR_FULL_SCALE).astype(np.uint16)
+
+
+def _le(a, dtype):
+    return np.ascontiguousarray(a, dtype=np.dtype(dtype).newbyteorder("<")).tobytes()
+
+
+def encode_example(ldr, exposures, hdr=None, *, scene="", kind=KIND_IMAGE_SCENE,
+                   reference=None, origin=(0, 0), transform=0, start_frame=0):
+    """One record of the hdrkeras schema -> serialized tf.train.Example bytes.
+
+    Args:
+      ldr: [N,H,W,3] gamma LDR, float in [0,1] (quantized to 16 bits) or uint8/uint16.
+      exposures: [N] relative exposure times, shortest = 1.
+      hdr: [H,W,3] linear HDR float32 or None (GT-free data).
+      scene: scene (or sequence) name.
+      kind: one of KINDS.
+      reference: frame the GT aligns to; defaults to N // 2.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    ldr16 = quantize_ldr(ldr)
+    if ldr16.ndim != 4 or ldr16.shape[-1] != 3:
+        raise ValueError(f"ldr must be [N,H,W,3], got shape {ldr16.shape}")
+    n, h, w, _ = ldr16.shape
+    exposures = np.asarray(exposures, np.float32).reshape(-1)
+    if exposures.shape[0] != n:
+        raise ValueError(f"{n} frames but {exposures.shape[0]} exposures")
+    if hdr is not None:
+        hdr = np.asarray(hdr, np.float32)
+        if hdr.shape != (h, w, 3):
+            raise ValueError(f"hdr must be [{h},{w},3], got {hdr.shape}")
+    feature = {
+        KEY_VERSION: _ints([SCHEMA_VERSION]),
+        KEY_KIND: _bytes(kind.encode()),
+        KEY_SCENE: _bytes(str(scene).encode()),
+        KEY_HEIGHT: _ints([h]),
+        KEY_WIDTH: _ints([w]),
+        KEY_NUM_FRAMES: _ints([n]),
+        KEY_LDR: _bytes(_le(ldr16, np.uint16)),
+        KEY_EXPOSURES: _floats(exposures),
+        KEY_HDR: _bytes(b"" if hdr is None else _le(hdr, np.float32)),
+        KEY_HAS_HDR: _ints([0 if hdr is None else 1]),
+        KEY_REFERENCE: _ints([n // 2 if reference is None else int(reference)]),
+        KEY_ORIGIN: _ints([int(origin[0]), int(origin[1])]),
+        KEY_TRANSFORM: _ints([int(transform)]),
+        KEY_START_FRAME: _ints([int(start_frame)]),
+    }
+    return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString()
+
+
+def encode_esbn_example(ldr, exposures, hdr, *, scene="", prefix="train/"):
+    """One ESBN-keyed record (3 frames) keeping 16-bit LDR -> serialized bytes.
+
+    Same derived quantities as ESBN's make_tfrecord.py, from the 16-bit frames:
+    input_HDR_i = LDR_i**2.2 / t_i, gt_LDR_i = clip(gt*t_i, 0, 1)**(1/2.2) (16-bit).
+    Without ESBN's 8-bit truncation and its 256->250->256 resize (see docs/datasets.md).
+    """
+    if prefix not in ESBN_PREFIXES:
+        raise ValueError(f"prefix must be one of {ESBN_PREFIXES}, got {prefix!r}")
+    ldr16 = quantize_ldr(ldr)
+    if ldr16.ndim != 4 or ldr16.shape[0] != 3:
+        raise ValueError(f"the ESBN schema needs exactly 3 frames, got ldr shape {ldr16.shape}")
+    if hdr is None:
+        raise ValueError("the ESBN schema needs ground truth HDR")
+    _, h, w, _ = ldr16.shape
+    t = np.asarray(exposures, np.float64).reshape(-1)
+    hdr = np.asarray(hdr, np.float32)
+    ldr_f = ldr16.astype(np.float64) / LDR_FULL_SCALE
+    feature = {}
+    for i, f in enumerate(ESBN_FRAMES):
+        feature[prefix + ESBN_INPUT_LDR + f] = _bytes(_le(ldr16[i], np.uint16))
+        in_hdr = (ldr_f[i] ** ESBN_GAMMA / t[i]).astype(np.float32)
+        feature[prefix + ESBN_INPUT_HDR + f] = _bytes(_le(in_hdr, np.float32))
+    if prefix == "train/":
+        for i, f in ((0, "low"), (2, "high")):
+            g = np.clip(hdr.astype(np.float64) * t[i], 0.0, 1.0) ** (1.0 / ESBN_GAMMA)
+            feature[prefix + ESBN_GT_LDR + f] = _bytes(_le(quantize_ldr(g), np.uint16))
+    feature[prefix + ESBN_GT_HDR] = _bytes(_le(hdr, np.float32))
+    feature[prefix + ESBN_EXTRA_EXPOSURES] = _floats(t.astype(np.float32))
+    feature[prefix + ESBN_EXTRA_HEIGHT] = _ints([h])
+    feature[prefix + ESBN_EXTRA_WIDTH] = _ints([w])
+    feature[prefix + ESBN_EXTRA_SCENE] = _bytes(str(scene).encode())
+    return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString()
+
+
+# ----------------------------------------------------------------------------- detect
+
+_MASK_DELTA = 0xA282EAD8
+
+
+def _crc32c_table():
+    table = []
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
+        table.append(c)
+    return table
+
+
+_CRC_TABLE = _crc32c_table()
+
+
+def _masked_crc32c(data):
+    crc = 0xFFFFFFFF
+    for b in data:
+        crc = _CRC_TABLE[(crc ^ b) & 0xFF] ^ (crc >> 8)
+    crc ^= 0xFFFFFFFF
+    return (((crc >> 15) | (crc << 17)) + _MASK_DELTA) & 0xFFFFFFFF
+
+
+def scan_records(path, *, first_payload=False):
+    """Walks the TFRecord framing (length headers only) without reading payloads.
+
+    Returns (number of records, first payload bytes or None). Raises RecordError naming
+    the file when it is empty, truncated or its framing is corrupt. Payload corruption
+    is caught later by TF's own CRC check (see `verify_records`).
+    """
+    path = str(path)
+    try:
+        size = tf.io.gfile.stat(path).length
+        f = open(path, "rb")
+    except (OSError, tf.errors.OpError) as e:
+        raise RecordError(f"cannot open record file {path}: {e}") from None
+    count, pos, first = 0, 0, None
+    with f:
+        while pos < size:
+            header = f.read(12)
+            if len(header) < 12:
+                raise RecordError(f"record file {path} is truncated (partial header at byte {pos})")
+            length, crc = struct.unpack("<QI", header)
+            if _masked_crc32c(header[:8]) != crc:
+                raise RecordError(f"record file {path} is corrupt or not a TFRecord file "
+                                  f"(bad length checksum at byte {pos})")
+            end = pos + 12 + length + 4
+            if end > size:
+                raise RecordError(f"record file {path} is truncated (record {count} needs "
+                                  f"{end} bytes, file has {size})")
+            if first_payload and count == 0:
+                first = f.read(length)
+                f.seek(end)
+            else:
+                f.seek(end)
+            pos = end
+            count += 1
+    if count == 0:
+        raise RecordError(f"record file {path} holds no records")
+    return count, first
+
+
+def verify_records(path):
+    """Reads every record through TF (payload CRCs); RecordError naming the file if corrupt."""
+    n = 0
+    try:
+        for _ in tf.data.TFRecordDataset(str(path)):
+            n += 1
+    except tf.errors.OpError as e:
+        raise RecordError(f"record file {path} is corrupt after record {n}: "
+                          f"{e.message.splitlines()[0]}") from None
+    return n
+
+
+def detect_schema(path, payload=None):
+    """Tells which schema wrote a record file from the keys of its first record.
+
+    Returns (schema, prefix, info) where schema is "hdrkeras" or "esbn", prefix is the ESBN
+    key prefix ("" for hdrkeras) and info a dict (kind, version, has_extras).
+    Raises RecordError for foreign, unparsable or newer-version records.
+    """
+    if payload is None:
+        _, payload = scan_records(path, first_payload=True)
+    try:
+        ex = tf.train.Example.FromString(payload)
+    except Exception:  # protobuf's DecodeError
+        raise RecordError(f"record file {path}: first record is not a tf.train.Example") from None
+    feats = ex.features.feature
+    keys = set(feats.keys())
+    if KEY_VERSION in keys:
+        version = feats[KEY_VERSION].int64_list.value[0]
+        if version > SCHEMA_VERSION:
+            raise RecordError(f"record file {path} was written with hdrkeras schema version "
+                              f"{version}; this hdrkeras reads up to {SCHEMA_VERSION}")
+        kind = feats[KEY_KIND].bytes_list.value[0].decode()
+        return SCHEMA_HDRKERAS, "", {"kind": kind, "version": int(version),
+                                     "has_hdr": bool(feats[KEY_HAS_HDR].int64_list.value[0]),
+                                     "num_frames": int(feats[KEY_NUM_FRAMES].int64_list.value[0])}
+    for prefix in ESBN_PREFIXES:
+        if all(k in keys for k in esbn_required_keys(prefix)):
+            return SCHEMA_ESBN, prefix, {
+                "kind": KIND_IMAGE_PATCH, "version": 0, "has_hdr": True, "num_frames": 3,
+                "has_extras": (prefix + ESBN_EXTRA_EXPOSURES) in keys}
+    shown = ", ".join(sorted(keys)[:6]) or "none"
+    raise RecordError(f"record file {path} is not an hdrkeras or ESBN record "
+                      f"(feature keys: {shown})")
+
+
+# ----------------------------------------------------------------------------- decode
+
+_HDRKERAS_SPEC = {
+    KEY_VERSION: tf.io.FixedLenFeature([], tf.int64),
+    KEY_KIND: tf.io.FixedLenFeature([], tf.string),
+    KEY_SCENE: tf.io.FixedLenFeature([], tf.string, default_value=""),
+    KEY_HEIGHT: tf.io.FixedLenFeature([], tf.int64),
+    KEY_WIDTH: tf.io.FixedLenFeature([], tf.int64),
+    KEY_NUM_FRAMES: tf.io.FixedLenFeature([], tf.int64),
+    KEY_LDR: tf.io.FixedLenFeature([], tf.string),
+    KEY_EXPOSURES: tf.io.VarLenFeature(tf.float32),
+    KEY_HDR: tf.io.FixedLenFeature([], tf.string, default_value=""),
+    KEY_HAS_HDR: tf.io.FixedLenFeature([], tf.int64, default_value=0),
+    KEY_REFERENCE: tf.io.FixedLenFeature([], tf.int64, default_value=-1),
+}
+
+
+def _decode_hdrkeras(serialized):
+    f = tf.io.parse_single_example(serialized, _HDRKERAS_SPEC)
+    h = tf.cast(f[KEY_HEIGHT], tf.int32)
+    w = tf.cast(f[KEY_WIDTH], tf.int32)
+    n = tf.cast(f[KEY_NUM_FRAMES], tf.int32)
+    ldr = tf.reshape(tf.io.decode_raw(f[KEY_LDR], tf.uint16, little_endian=True), [n, h, w, 3])
+    has_hdr = f[KEY_HAS_HDR] > 0
+    hdr = tf.cond(
+        has_hdr,
+        lambda: tf.reshape(tf.io.decode_raw(f[KEY_HDR], tf.float32, little_endian=True), [h, w, 3]),
+        lambda: tf.zeros([h, w, 3], tf.float32))
+    exposures = tf.sparse.to_dense(f[KEY_EXPOSURES])
+    return {"ldr": ldr, "exposures": exposures, "hdr": hdr, "has_hdr": has_hdr,
+            "scene": f[KEY_SCENE]}
+
+
+def _decode_esbn(serialized, prefix, has_extras):
+    spec = {k: tf.io.FixedLenFeature([], tf.string) for k in esbn_required_keys(prefix)}
+    if has_extras:
+        spec[prefix + ESBN_EXTRA_EXPOSURES] = tf.io.VarLenFeature(tf.float32)
+        spec[prefix + ESBN_EXTRA_HEIGHT] = tf.io.FixedLenFeature([], tf.int64)
+        spec[prefix + ESBN_EXTRA_WIDTH] = tf.io.FixedLenFeature([], tf.int64)
+        spec[prefix + ESBN_EXTRA_SCENE] = tf.io.FixedLenFeature([], tf.string, default_value="")
+    f = tf.io.parse_single_example(serialized, spec)
+    gt = tf.io.decode_raw(f[prefix + ESBN_GT_HDR], tf.float32, little_endian=True)
+    if has_extras:
+        h = tf.cast(f[prefix + ESBN_EXTRA_HEIGHT], tf.int32)
+        w = tf.cast(f[prefix + ESBN_EXTRA_WIDTH], tf.int32)
+        scene = f[prefix + ESBN_EXTRA_SCENE]
+    else:  # original ESBN patches are square
+        h = tf.cast(tf.round(tf.sqrt(tf.cast(tf.size(gt) // 3, tf.float32))), tf.int32)
+        w = h
+        scene = tf.constant("")
+    hdr = tf.reshape(gt, [h, w, 3])
+    frames = []
+    for fr in ESBN_FRAMES:
+        blob = f[prefix + ESBN_INPUT_LDR + fr]
+        is16 = tf.equal(tf.strings.length(blob), h * w * 6)
+        frame = tf.cond(
+            is16,
+            lambda b=blob: tf.io.decode_raw(b, tf.uint16, little_endian=True),
+            lambda b=blob: tf.cast(tf.io.decode_raw(b, tf.uint8), tf.uint16) * 257)
+        frames.append(tf.reshape(frame, [h, w, 3]))
+    ldr = tf.stack(frames)
+    if has_extras:
+        exposures = tf.sparse.to_dense(f[prefix + ESBN_EXTRA_EXPOSURES])
+    else:
+        lin = (tf.cast(ldr, tf.float32) / LDR_FULL_SCALE) ** ESBN_GAMMA
+        in_hdr = tf.stack([tf.reshape(tf.io.decode_raw(f[prefix + ESBN_INPUT_HDR + fr],
+                                                       tf.float32, little_endian=True), [h, w, 3])
+                           for fr in ESBN_FRAMES])
+        t = tf.reduce_sum(lin, [1, 2, 3]) / tf.maximum(tf.reduce_sum(in_hdr, [1, 2, 3]), 1e-12)
+        exposures = t / t[0]
+    return {"ldr": ldr, "exposures": exposures, "hdr": hdr, "has_hdr": tf.constant(True),
+            "scene": scene}
+
+
+def make_decoder(schema, prefix="", has_extras=True, *, ldr_dtype=tf.float32):
+    """Returns decode(serialized) -> dict (see module docstring) for one detected schema.
+
+    With ldr_dtype=tf.uint16 the "ldr" entry stays integer (full scale 65535) so a
+    pipeline can crop before converting to float.
+    """
+    if schema == SCHEMA_HDRKERAS:
+        def raw(s):
+            return _decode_hdrkeras(s)
+    elif schema == SCHEMA_ESBN:
+        def raw(s):
+            return _decode_esbn(s, prefix, has_extras)
+    else:
+        raise ValueError(f"schema must be one of {SCHEMAS}, got {schema!r}")
+
+    def decode(serialized):
+        out = raw(serialized)
+        out["exposures"] = tf.reshape(out["exposures"], [-1])
+        if ldr_dtype != tf.uint16:
+            out["ldr"] = tf.cast(out["ldr"], tf.float32) / LDR_FULL_SCALE
+        return out
+
+    return decode
+
+
+def decode_example(serialized, schema=SCHEMA_HDRKERAS, prefix="", has_extras=True):
+    """Decodes one serialized record (eager or graph) -> float32 dict (module docstring)."""
+    return make_decoder(schema, prefix, has_extras)(serialized)
+
+
+def read_records_numpy(path):
+    """All records of a file as a list of numpy dicts (small files, tests, tools)."""
+    schema, prefix, info = detect_schema(path)
+    decode = make_decoder(schema, prefix, info.get("has_extras", True))
+    out = []
+    try:
+        for s in tf.data.TFRecordDataset(str(path)):
+            d = decode(s)
+            out.append({k: (v.numpy().decode() if k == "scene" else v.numpy())
+                        for k, v in d.items()})
+    except tf.errors.OpError as e:
+        raise RecordError(f"record file {path} is corrupt after record {len(out)}: "
+                          f"{e.message.splitlines()[0]}") from None
+    return out
+
+
+def make_crop_decoder(schema, prefix="", has_extras=True, *, num_frames, patch_size):
+    """Returns decode_crops(serialized, offsets_fn, crops) -> dict of `crops` aligned crops.
+
+    offsets_fn(height, width) -> (ys, xs), int32 [crops] top-left corners. For hdrkeras
+    records only the cropped rows are decoded (tf.strings.substr on the raw blobs), so a
+    1000x1500 scene costs a few MB of decoding per call instead of 45 MB.
+
+    Output: {"ldr": uint16 [crops,N,p,p,3] (full scale 65535), "hdr": float32
+    [crops,p,p,3] (zeros without GT), "exposures": float32 [N], "has_hdr": bool}.
+    """
+    p, n = int(patch_size), int(num_frames)
+
+    def rows(ys, xs, planes, h, w, bytes_per_px):
+        # pos[j, i, r] = byte offset of row r of crop j in plane i.
+        r = tf.range(p, dtype=tf.int64)
+        plane = tf.range(planes, dtype=tf.int64)
+        ys = tf.cast(ys, tf.int64)[:, None, None]
+        xs = tf.cast(xs, tf.int64)[:, None, None]
+        h, w = tf.cast(h, tf.int64), tf.cast(w, tf.int64)
+        pos = ((plane[None, :, None] * h + ys + r[None, None, :]) * w + xs) * bytes_per_px
+        return tf.reshape(pos, [-1])
+
+    if schema != SCHEMA_HDRKERAS:
+        decode = make_decoder(schema, prefix, has_extras, ldr_dtype=tf.uint16)
+
+        def decode_crops(serialized, offsets_fn, crops):
+            ex = decode(serialized)
+            h, w = tf.shape(ex["ldr"])[1], tf.shape(ex["ldr"])[2]
+            ys, xs = offsets_fn(h, w)
+            ldr = tf.stack([ex["ldr"][:, ys[j]:ys[j] + p, xs[j]:xs[j] + p] for j in range(crops)])
+            hdr = tf.stack([ex["hdr"][ys[j]:ys[j] + p, xs[j]:xs[j] + p] for j in range(crops)])
+            return {"ldr": tf.ensure_shape(ldr, [crops, n, p, p, 3]),
+                    "hdr": tf.ensure_shape(hdr, [crops, p, p, 3]),
+                    "exposures": ex["exposures"], "has_hdr": ex["has_hdr"]}
+        return decode_crops
+
+    def decode_crops(serialized, offsets_fn, crops):
+        f = tf.io.parse_single_example(serialized, _HDRKERAS_SPEC)
+        h = tf.cast(f[KEY_HEIGHT], tf.int32)
+        w = tf.cast(f[KEY_WIDTH], tf.int32)
+        ys, xs = offsets_fn(h, w)
+        pos = rows(ys, xs, n, h, w, 6)
+        size = tf.fill(tf.shape(pos), tf.cast(p * 6, tf.int64))
+        ldr = tf.io.decode_raw(tf.strings.substr(f[KEY_LDR], pos, size), tf.uint16,
+                               little_endian=True)
+        ldr = tf.reshape(ldr, [crops, n, p, p, 3])
+        has_hdr = f[KEY_HAS_HDR] > 0
+
+        def gt():
+            pos = rows(ys, xs, 1, h, w, 12)
+            size = tf.fill(tf.shape(pos), tf.cast(p * 12, tf.int64))
+            blob = tf.strings.substr(f[KEY_HDR], pos, size)
+            return tf.reshape(tf.io.decode_raw(blob, tf.float32, little_endian=True),
+                              [crops, p, p, 3])
+
+        hdr = tf.cond(has_hdr, gt, lambda: tf.zeros([crops, p, p, 3], tf.float32))
+        return {"ldr": ldr, "hdr": tf.ensure_shape(hdr, [crops, p, p, 3]),
+                "exposures": tf.reshape(tf.sparse.to_dense(f[KEY_EXPOSURES]), [n]),
+                "has_hdr": has_hdr}
+
+    return decode_crops
