@@ -11,11 +11,11 @@ export TF_CPP_MIN_LOG_LEVEL=2
 PY=.venv/bin/python
 WORK=${HDRKERAS_WORK:-work}
 # Short CPU schedule (the paper's is 300k steps per stage; see docs/training.md).
-STEPS_ALIGN=${STEPS_ALIGN:-150}
-STEPS_FUSION=${STEPS_FUSION:-250}
-STEPS_JOINT=${STEPS_JOINT:-150}
+STEPS_ALIGN=${STEPS_ALIGN:-100}
+STEPS_FUSION=${STEPS_FUSION:-200}
+STEPS_JOINT=${STEPS_JOINT:-60}
 PATCH=${PATCH:-64}
-BATCH=${BATCH:-8}
+BATCH=${BATCH:-4}
 start=$(date +%s)
 
 echo "== 1/5 synthetic dataset + TFRecords ($WORK/data/synthetic -> $WORK/records)"

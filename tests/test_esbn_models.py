@@ -1,5 +1,5 @@
 """ESBN networks: parameter counts, official hyperparameters, odd sizes, .keras round trip,
-and the official input construction (esbn_inputs)."""
+and the official input construction (FrameInputs("esbn"))."""
 
 import json
 
@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from conftest import parity_dir
+from hdrkeras.layers.frame_inputs import FrameInputs
 from hdrkeras.models import esbn
 
 # From the parity fixtures' meta.json: default_config_params (trainable) and
@@ -111,7 +112,7 @@ def test_keras_round_trip(which, align_net, fusion_net, tmp_path):
                                np.asarray(model(x, training=False)), rtol=0, atol=1e-6)
 
 
-def test_esbn_inputs_reproduce_official_construction():
+def test_frame_inputs_reproduce_official_construction():
     """Rebuilds the fixture's inputs from 8-bit LDR and exposures t = (1, 4, 16)."""
     io = np.load(parity_dir("esbn_fusion") / "io.npz")
     meta = json.loads((parity_dir("esbn_fusion") / "meta.json").read_text())
@@ -120,12 +121,12 @@ def test_esbn_inputs_reproduce_official_construction():
     u8 = [np.round((x[..., :3] + 1.0) * 127.5) for x in official]
     ldr = np.stack(u8, axis=1).astype(np.float32) / 255.0  # [B, 3, H, W, 3]
     exposures = np.tile(2.0 ** (evs - evs.min()), (ldr.shape[0], 1)).astype(np.float32)
-    ours = esbn.esbn_inputs(ldr, exposures)
+    ours = FrameInputs("esbn", relative_to=1)(ldr, exposures)
     assert len(ours) == 3
     for got, want in zip(ours, official):
         assert got.shape == want.shape
         np.testing.assert_allclose(np.asarray(got), want, rtol=1e-5, atol=2e-6)
     # Only exposure ratios matter (ESBN divides by t_i / t_ref).
-    again = esbn.esbn_inputs(ldr, exposures * 0.37)
+    again = FrameInputs("esbn", relative_to=1)(ldr, exposures * 0.37)
     for a, b in zip(again, ours):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-6)

@@ -221,3 +221,22 @@ def test_get_predictor_needs_exactly_one_source():
         inference.get_predictor(model="x", method="classical_merge")
     with pytest.raises(ConfigError, match="No method named"):
         inference.get_predictor(method="nope")
+
+
+def test_classical_merge_never_divides_by_zero_in_graph_mode():
+    """A pixel black in the short and reference frames yet saturated in the long one (a
+    moving object) has no usable frame: the merge must fall back, not return NaN."""
+    import tensorflow as tf
+
+    from hdrkeras import methods
+
+    model = methods.get("classical_merge").build_inference_model()
+    ldr = np.zeros((1, 3, 2, 2, 3), np.float32)
+    ldr[:, 2] = 1.0
+    ldr[0, :, 1, 1] = [0.2, 0.5, 0.9]  # a normal pixel beside it
+    exposures = tf.constant([[1.0, 4.0, 16.0]])
+    graph = tf.function(lambda l, e: model({"ldr": l, "exposures": e}))
+    out = graph(tf.constant(ldr), exposures).numpy()
+    assert np.all(np.isfinite(out))
+    np.testing.assert_allclose(out[0, 0, 0], 0.0)  # the reference (black) stands in
+    assert np.all(out[0, 1, 1] > 0)

@@ -181,3 +181,24 @@ def test_fit_cli_user_errors(tmp_path):
         env=env, capture_output=True, text=True, timeout=300)
     assert missing.returncode == 1, missing.stderr[-2000:]
     assert str(tmp_path / "absent") in missing.stderr and "Traceback" not in missing.stderr
+
+
+@pytest.mark.parametrize("options", [{"jit_compile": True}, {"mixed_precision": True},
+                                     {"strategy": "mirrored"}])
+def test_xla_mixed_precision_and_mirrored_steps_train(tmp_path, records, options):
+    """One short stage under each driver option trains and checkpoints finite weights."""
+    import keras
+
+    cfg = _config(tmp_path, records, val_source=None, preview_every=0, **options)
+    try:
+        task = run(methods.get("esbn"), "align_low", cfg, log=lambda s: None)
+        if options.get("mixed_precision"):
+            assert keras.mixed_precision.global_policy().name in ("mixed_bfloat16",
+                                                                  "mixed_float16")
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    restored = _restored_net("align_low", tmp_path / "run" / "align_low" / "ckpt")
+    fresh = [v.numpy() for v in task.networks["align_low"].weights]
+    assert all(np.all(np.isfinite(w)) for w in restored)
+    for a, b in zip(restored, fresh):
+        np.testing.assert_array_equal(a, b)

@@ -293,6 +293,11 @@ def synthesize_scene(rng_or_seed, height=DEFAULT_HEIGHT, width=DEFAULT_WIDTH, mo
         scenes.append(cv2.GaussianBlur(rad, (0, 0), LENS_BLUR))
 
     crop = (slice(margin, margin + height), slice(margin, margin + width))
+    # Like Kalantari's ground truth, keep the scene inside the short exposure's range: at
+    # most 0.1% of the pixels (light-source cores) may saturate every frame.
+    top = float(np.percentile(scenes[ref][crop], 99.9))
+    if top > 1.0:
+        scenes = [frame / np.float32(top) for frame in scenes]
     hdr = np.ascontiguousarray(scenes[ref][crop])
     motion_mask = np.zeros((height, width), bool)
     for i in range(n):

@@ -20,6 +20,10 @@ class FrameInputs(keras.layers.Layer):
     Args:
       layout: str. One of "hdr_ldr", "esbn". Defaults to "hdr_ldr".
       gamma: float. Camera response exponent. Defaults to 2.2.
+      relative_to: int or None. Divide the exposures by frame `relative_to`'s first, i.e.
+        express them relative to that frame (ESBN's official pipeline reads Kalantari's
+        EVs as biases around the reference). None uses them as given (shortest = 1, our
+        convention). Defaults to None.
 
     Call args:
       ldr: float32 [B, N, H, W, 3], gamma-encoded LDR in [0, 1].
@@ -29,16 +33,19 @@ class FrameInputs(keras.layers.Layer):
       list of N float32 [B, H, W, 6] tensors, in frame order.
     """
 
-    def __init__(self, layout="hdr_ldr", gamma=GAMMA, **kwargs):
+    def __init__(self, layout="hdr_ldr", gamma=GAMMA, relative_to=None, **kwargs):
         super().__init__(**kwargs)
         if layout not in LAYOUTS:
             raise ValueError(f"layout must be one of {LAYOUTS}; received {layout!r}")
         self.layout = layout
         self.gamma = float(gamma)
+        self.relative_to = None if relative_to is None else int(relative_to)
 
     def call(self, ldr, exposures):
         ldr = tf.clip_by_value(tf.cast(ldr, self.compute_dtype), 0.0, 1.0)
         exposures = tf.cast(exposures, self.compute_dtype)
+        if self.relative_to is not None:
+            exposures = exposures / exposures[:, self.relative_to:self.relative_to + 1]
         frames = []
         for i in range(ldr.shape[1]):
             l_i = ldr[:, i]
@@ -55,5 +62,6 @@ class FrameInputs(keras.layers.Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update({"layout": self.layout, "gamma": self.gamma})
+        config.update({"layout": self.layout, "gamma": self.gamma,
+                       "relative_to": self.relative_to})
         return config

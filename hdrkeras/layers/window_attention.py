@@ -63,13 +63,17 @@ def use_band_loop(training):
     return not training and not tf.config.list_logical_devices("GPU")
 
 
+# Rows of windows processed concurrently (each row is too small to use all cores).
+BAND_PARALLELISM = 4
+
+
 def map_bands(fn, bands, band_mask=None):
     """Applies fn(band [1, ws, W, C], mask [1, nw, N, N] or None) to each row of windows."""
     if band_mask is None:
         return tf.map_fn(lambda b: fn(b[None], None)[0], bands,
-                         fn_output_signature=bands.dtype, parallel_iterations=1)
+                         fn_output_signature=bands.dtype, parallel_iterations=BAND_PARALLELISM)
     return tf.map_fn(lambda a: fn(a[0][None], a[1][None])[0], (bands, band_mask),
-                     fn_output_signature=bands.dtype, parallel_iterations=1)
+                     fn_output_signature=bands.dtype, parallel_iterations=BAND_PARALLELISM)
 
 
 @keras.saving.register_keras_serializable(package="hdrkeras")

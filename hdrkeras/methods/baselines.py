@@ -75,7 +75,7 @@ class HatWeightedMerge(keras.layers.Layer):
     w is the hat weight 1 - |2L - 1|. The shortest frame also gets FALLBACK_WEIGHT where
     its value is above 0.5 and the longest where its value is at most 0.5, so a pixel
     saturated in every frame takes the shortest frame's radiance and one dark in every
-    frame the longest's (instead of 0/0).
+    frame the longest's (instead of 0/0); a pixel no frame covers takes the reference.
 
     Inputs: ldr [B, N, H, W, 3] gamma LDR in [0,1], increasing exposure; exposures [B, N].
     Output: [B, H, W, 3] linear HDR.
@@ -100,7 +100,11 @@ class HatWeightedMerge(keras.layers.Layer):
             zeros = ops.zeros_like(ldr[:, 1:-1])
             fallback = ops.concatenate([first, zeros, last], axis=1)
         w = w + fallback
-        return ops.sum(w * hdr, axis=1) / ops.sum(w, axis=1)
+        # Black in the short frame yet saturated in the long one (motion does that): no
+        # frame has weight, so the reference frame stands in.
+        total = ops.sum(w, axis=1)
+        merged = ops.sum(w * hdr, axis=1) / ops.maximum(total, 1e-12)
+        return ops.where(total > 0.0, merged, hdr[:, n // 2])
 
     def compute_output_shape(self, ldr_shape, exposures_shape):
         return (ldr_shape[0],) + tuple(ldr_shape[2:])

@@ -9,15 +9,15 @@ so official checkpoints load through `hdrkeras.convert.esbn`.
 ESBN works in a [-1, 1] convention: each frame enters as a 6-channel tensor
 `concat([2L - 1, 2H - 1])` (L gamma LDR in [0,1], H = L**2.2 / t with t relative to the
 REFERENCE frame's exposure time, as the official pipeline reads Kalantari's exposure.txt);
-both networks end in tanh. `esbn_inputs` builds those tensors from our standard inputs.
+both networks end in tanh. `hdrkeras.layers.FrameInputs("esbn")` builds those tensors from
+our standard inputs.
 """
 
 import keras
-import tensorflow as tf
 
 from hdrkeras.layers.crop_padding import CropPadding
 from hdrkeras.layers.pad_to_multiple import PadToMultiple
-from hdrkeras.ops.response import GAMMA, ldr_to_hdr
+
 
 # Official hyperparameters: tf.contrib.layers.batch_norm(decay=0.9, epsilon=1e-5,
 # scale=True, center=True), truncated_normal(stddev=0.01) conv kernels, zero biases,
@@ -62,7 +62,7 @@ def build_align_net(name="align_low", filters=64, num_res_blocks=9, bn_momentum=
     (long exposure as non-reference); they differ only in weights.
 
     Inputs (a list, in this order), each float32 [B, H, W, 6] NHWC, RGB, ESBN's [-1, 1]
-    convention (see `esbn_inputs`): channels 0:3 = 2L - 1, 3:6 = 2H - 1.
+    convention (see FrameInputs): channels 0:3 = 2L - 1, 3:6 = 2H - 1.
       nonref: the frame to align (short for the low net, long for the high net).
       ref: the reference (middle) frame.
     Output: float32 [B, H, W, 3], tanh in [-1, 1]: the non-reference exposure's gamma LDR
@@ -142,10 +142,10 @@ def build_fusion_net(name="fusion", filters=64, growth_rate=32, num_dense_layers
     conv and tanh. Stride 1 throughout, so any H and W without padding.
 
     Inputs (a list, in this order), each float32 [B, H, W, 6] NHWC, RGB, ESBN's [-1, 1]
-    convention (see `esbn_inputs`): low (aligned short), mid (reference), high (aligned long).
+    convention (see FrameInputs): low (aligned short), mid (reference), high (aligned long).
     Output: float32 [B, H, W, 3], tanh in [-1, 1]; (y + 1) / 2 is the linear HDR in [0, 1]
       in the scale of the HDR inputs (H = L**2.2 / t, t relative to the reference; see
-      `esbn_inputs`). `unit_output=True` returns (y + 1) / 2 directly.
+      FrameInputs). `unit_output=True` returns (y + 1) / 2 directly.
 
     Args:
       name: str. model name. Defaults to "fusion".
@@ -179,34 +179,3 @@ def build_fusion_net(name="fusion", filters=64, growth_rate=32, num_dense_layers
     x6 = keras.layers.Add(name="global_residual")([x1, mid])
     out = _head(_conv(3, 3, "conv4")(x6), unit_output, "output")
     return keras.Model(inputs, out, name=name)
-
-
-def esbn_inputs(ldr, exposures, gamma=GAMMA, reference=1):
-    """Standard inputs -> ESBN's three 6-channel [-1, 1] frame tensors (official pipeline).
-
-    As make_tfrecord.py / reconstruction_*.py build them: LDR' = 2L - 1 and
-    HDR' = 2 (L**gamma / t_rel) - 1 with t_rel = t_i / t_ref, the exposure time relative to
-    the REFERENCE frame (ESBN reads Kalantari's exposure.txt, EV biases around the
-    reference, as t = 2**EV). The HDR channel is not clipped (the short frame reaches
-    2 t_ref / t_short - 1).
-
-    Args:
-      ldr: float32 [B, N, H, W, 3] gamma LDR in [0, 1] (clipped to it), frames in
-        increasing exposure. Numpy or tensor.
-      exposures: float32 [B, N] relative exposure times (any common scale; shortest = 1
-        in our convention).
-      gamma: float. Camera gamma. Defaults to 2.2.
-      reference: int. index of the reference frame. Defaults to 1 (the middle of 3).
-
-    Returns:
-      list of N float32 tensors [B, H, W, 6], channels 0:3 LDR', 3:6 HDR', frame order.
-    """
-    ldr = tf.clip_by_value(tf.cast(ldr, tf.float32), 0.0, 1.0)
-    exposures = tf.cast(exposures, tf.float32)
-    relative = exposures / exposures[:, reference:reference + 1]
-    out = []
-    for i in range(ldr.shape[1]):
-        l_i = ldr[:, i]
-        h_i = ldr_to_hdr(l_i, relative[:, i, None, None, None], gamma=gamma)
-        out.append(tf.concat([l_i * 2.0 - 1.0, h_i * 2.0 - 1.0], axis=-1))
-    return out
