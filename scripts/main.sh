@@ -11,9 +11,9 @@ export TF_CPP_MIN_LOG_LEVEL=2
 PY=.venv/bin/python
 WORK=${HDRKERAS_WORK:-work}
 # Short CPU schedule (the paper's is 300k steps per stage; see docs/training.md).
-STEPS_ALIGN=${STEPS_ALIGN:-100}
-STEPS_FUSION=${STEPS_FUSION:-200}
-STEPS_JOINT=${STEPS_JOINT:-60}
+STEPS_ALIGN=${STEPS_ALIGN:-60}
+STEPS_FUSION=${STEPS_FUSION:-300}
+STEPS_JOINT=${STEPS_JOINT:-40}
 PATCH=${PATCH:-64}
 BATCH=${BATCH:-4}
 start=$(date +%s)
@@ -32,7 +32,7 @@ common=(--method esbn --run_dir "$WORK/runs/esbn" --train_records "$WORK/records
         --log_every 25 --checkpoint_every 50 --preview_every 50 --validate_every 1000000)
 $PY train/fit.py "${common[@]}" --stage align_low --steps "$STEPS_ALIGN"
 $PY train/fit.py "${common[@]}" --stage align_high --steps "$STEPS_ALIGN"
-$PY train/fit.py "${common[@]}" --stage fusion --steps "$STEPS_FUSION" --learning_rate 2e-4
+$PY train/fit.py "${common[@]}" --stage fusion --steps "$STEPS_FUSION" --learning_rate 1e-3
 $PY train/fit.py "${common[@]}" --stage joint --steps "$STEPS_JOINT" --learning_rate 5e-5
 
 echo "== 3/5 export SavedModel ($WORK/export/esbn/<version>)"
