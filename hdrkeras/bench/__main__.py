@@ -25,6 +25,7 @@ flags.DEFINE_integer("warmup", 1, "Untimed warm-up runs.")
 flags.DEFINE_integer("tile", None, "Tiled full-size inference with this tile size.")
 flags.DEFINE_integer("overlap", 32, "Tile overlap.")
 flags.DEFINE_bool("train", False, "Time a training step instead of inference.")
+flags.DEFINE_bool("xla", False, "Compile the inference function with XLA (jit_compile).")
 flags.DEFINE_string("stage", None, "Training stage for --train (default: the last).")
 flags.DEFINE_bool("json", False, "Print one JSON line per measurement.")
 flags.DEFINE_bool("isolate", True, "Measure each size in a fresh subprocess.")
@@ -45,7 +46,8 @@ def main(argv):
         spec = BenchSpec(method=FLAGS.method, model=FLAGS.model, height=h, width=w,
                          batch=FLAGS.batch, frames=FLAGS.frames, threads=FLAGS.threads,
                          runs=FLAGS.runs, warmup=FLAGS.warmup, tile=FLAGS.tile,
-                         overlap=FLAGS.overlap, train=FLAGS.train, stage=FLAGS.stage)
+                         overlap=FLAGS.overlap, train=FLAGS.train, stage=FLAGS.stage,
+                         xla=FLAGS.xla)
         result = measure_isolated(spec) if FLAGS.isolate else measure(spec)
         print(json.dumps(result) if FLAGS.json else format_result(result), flush=True)
     return 0

@@ -37,6 +37,7 @@ class BenchSpec:
       warmup: untimed runs first (tracing, allocation).
       tile, overlap: tiled inference (hdrkeras.inference.run_tiled); tile None = whole.
       train: time one optimiser step of `stage` instead of inference.
+      xla: compile the inference function with XLA (jit_compile).
       stage: training stage for `train` (None = the method's last stage).
       seed: seed of the random inputs.
     """
@@ -53,6 +54,7 @@ class BenchSpec:
     tile: int = None
     overlap: int = 32
     train: bool = False
+    xla: bool = False
     stage: str = None
     seed: int = 0
 
@@ -160,7 +162,7 @@ def _inference_target(spec):
     frames = spec.frames or method.num_frames
     config = {"num_frames": frames} if spec.frames else None
     model = method.build_inference_model(config)
-    predictor = inference._keras_predictor(model, spec.method, spec.method)
+    predictor = inference.keras_predictor(model, spec.method, spec.method, xla=spec.xla)
     return predictor, int(model.count_params()), frames, spec.method
 
 
@@ -216,7 +218,7 @@ def measure(spec):
     result = {"method": spec.method or spec.model, "mode": "train" if spec.train else "inference",
               "height": spec.height, "width": spec.width, "batch": spec.batch,
               "threads": spec.threads, "tile": spec.tile, "overlap": spec.overlap if spec.tile else None,
-              "runs": spec.runs, "warmup": spec.warmup,
+              "runs": spec.runs, "warmup": spec.warmup, "xla": bool(spec.xla),
               "device": "GPU" if tf.config.list_physical_devices("GPU") else "CPU"}
     if spec.train:
         if spec.model:
@@ -266,7 +268,8 @@ def format_result(r):
     """Human-readable lines of one result."""
     params = "?" if r["params"] is None else f"{r['params']:,}"
     what = (f"train step ({r['stage']})" if r["mode"] == "train" else
-            "inference" + (f" tiled {r['tile']}/{r['overlap']}" if r.get("tile") else ""))
+            "inference" + (f" tiled {r['tile']}/{r['overlap']}" if r.get("tile") else "")
+            + (" XLA" if r.get("xla") else ""))
     return (f"{r['method']}  params {params}  input {r['batch']}x{r['frames']}x"
             f"{r['height']}x{r['width']}x3  threads {r['threads'] or 'default'}  {r['device']}\n"
             f"  {what}: median {r['median_ms']:.1f} ms (min {r['min_ms']:.1f}, "
