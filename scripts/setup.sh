@@ -10,7 +10,6 @@ stamp=.venv/.hdrkeras-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ requirements.txt -nt "$stamp" ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip
   .venv/bin/python -m pip install --quiet -r requirements.txt
-  .venv/bin/python -m pip install --quiet --no-deps -e ".[test]"
-  .venv/bin/python -m pip install --quiet "pytest>=8"
+  .venv/bin/python -m pip install --quiet -e ".[test]"
   touch "$stamp"
 fi
