@@ -1,10 +1,7 @@
 """Official HDR-Transformer checkpoints (liuzhen03/HDR-Transformer-PyTorch, SelfHDR's copy
 models/hdr_transformer.py) -> hdrkeras HDRTransformer."""
 
-import numpy as np
-
 from hdrkeras.convert import torch_checkpoint as tc
-from hdrkeras.errors import ConfigError
 
 _IGNORED = ("img_size",)  # only sizes the stored attn_mask buffers
 _ACCEPTED = ("embed_dim", "depths", "num_heads", "window_size", "mlp_ratio", "qkv_bias",
@@ -13,23 +10,8 @@ _ACCEPTED = ("embed_dim", "depths", "num_heads", "window_size", "mlp_ratio", "qk
 
 def model_kwargs(config, state_dict):
     """Official HDRTransformer config (or None: inferred from the weights) -> kwargs."""
-    if config is None:
-        depths, heads = tc.infer_swin_stages(state_dict)
-        return {"embed_dim": int(np.shape(state_dict["conv_f1.weight"])[0]), "depths": depths,
-                "num_heads": heads, "window_size": tc.window_from_table(state_dict)}
-    kwargs = {}
-    for key, value in config.items():
-        if key in _ACCEPTED:
-            kwargs[key] = value
-        elif key == "in_chans" and value != 6:
-            raise ConfigError(f"hdr_transformer: in_chans must be 6, got {value!r}")
-        elif key == "patch_size" and value != 1:
-            raise ConfigError(f"hdr_transformer: patch_size must be 1, got {value!r}")
-        elif key == "resi_connection" and value != "1conv":
-            raise ConfigError(f"hdr_transformer: resi_connection {value!r} is not supported")
-        elif key not in _IGNORED and key not in ("in_chans", "patch_size", "resi_connection"):
-            raise ConfigError(f"hdr_transformer: unknown config key {key!r}")
-    return kwargs
+    return tc.swin_model_kwargs('hdr_transformer', config, state_dict, accepted=_ACCEPTED,
+                                ignored=_IGNORED, in_chans=6, embed_key='conv_f1.weight')
 
 
 def assign_weights(model, state_dict, rgb=False, source="hdr_transformer"):

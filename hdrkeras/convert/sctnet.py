@@ -1,9 +1,6 @@
 """Official SCTNet checkpoints (Zongwei97/SCTNet models/SCTNet.py) -> hdrkeras SCTNet."""
 
-import numpy as np
-
 from hdrkeras.convert import torch_checkpoint as tc
-from hdrkeras.errors import ConfigError
 
 # Official constructor arguments that have no counterpart in the port (and why).
 _IGNORED = {
@@ -17,23 +14,8 @@ _ACCEPTED = ("embed_dim", "depths", "num_heads", "window_size", "mlp_ratio", "qk
 
 def model_kwargs(config, state_dict):
     """Official SCTNet config (or None: inferred from the weights) -> SCTNet kwargs."""
-    if config is None:
-        depths, heads = tc.infer_swin_stages(state_dict)
-        return {"embed_dim": int(np.shape(state_dict["conv_end.weight"])[0]), "depths": depths,
-                "num_heads": heads, "window_size": tc.window_from_table(state_dict)}
-    kwargs = {}
-    for key, value in config.items():
-        if key in _ACCEPTED:
-            kwargs[key] = value
-        elif key == "in_chans" and value != 18:
-            raise ConfigError(f"sctnet: in_chans must be 18 (3 frames x 6), got {value!r}")
-        elif key == "patch_size" and value != 1:
-            raise ConfigError(f"sctnet: patch_size must be 1, got {value!r}")
-        elif key == "resi_connection" and value != "1conv":
-            raise ConfigError(f"sctnet: resi_connection {value!r} is not supported")
-        elif key not in _IGNORED and key not in ("in_chans", "patch_size"):
-            raise ConfigError(f"sctnet: unknown config key {key!r}")
-    return kwargs
+    return tc.swin_model_kwargs('sctnet', config, state_dict, accepted=_ACCEPTED,
+                                ignored=_IGNORED, in_chans=18, embed_key='conv_end.weight')
 
 
 def assign_weights(model, state_dict, rgb=False, source="sctnet"):

@@ -183,6 +183,36 @@ def infer_swin_stages(state_dict):
     return depths, heads
 
 
+def swin_model_kwargs(name, config, state_dict, *, accepted, ignored, in_chans, embed_key):
+    """An official Swin-style model config (or None: inferred from the weights) -> our
+    constructor kwargs; rejects settings our port does not implement, naming them.
+
+    Args:
+      name: str. Model name used in error messages.
+      config: dict or None. The official constructor kwargs.
+      state_dict: mapping of official parameter names to arrays.
+      accepted: names passed through unchanged.
+      ignored: names that only size buffers we compute ourselves (e.g. img_size).
+      in_chans: the only input channel count the architecture supports.
+      embed_key: parameter whose first dimension is embed_dim (for inference).
+    """
+    if config is None:
+        depths, heads = infer_swin_stages(state_dict)
+        return {"embed_dim": int(np.shape(state_dict[embed_key])[0]), "depths": depths,
+                "num_heads": heads, "window_size": window_from_table(state_dict)}
+    fixed = {"in_chans": in_chans, "patch_size": 1, "resi_connection": "1conv"}
+    kwargs = {}
+    for key, value in config.items():
+        if key in accepted:
+            kwargs[key] = value
+        elif key in fixed:
+            if value != fixed[key]:
+                raise ConfigError(f"{name}: {key} must be {fixed[key]!r}, got {value!r}")
+        elif key not in ignored:
+            raise ConfigError(f"{name}: unknown config key {key!r}")
+    return kwargs
+
+
 def window_from_table(state_dict):
     n = np.shape(state_dict["layers.0.residual_group.blocks.0.attn.relative_position_bias_table"])[0]
     return (int(round(np.sqrt(n))) + 1) // 2

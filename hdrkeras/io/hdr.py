@@ -8,16 +8,13 @@ import OpenEXR
 
 from hdrkeras.errors import DataError
 from hdrkeras.io.atomic import atomic_path
+from hdrkeras.io.images import _check_ext
 
 HDR_EXTENSIONS = (".hdr", ".exr")
 
 
 def _ext(path):
-    ext = os.path.splitext(path)[1].lower()
-    if ext not in HDR_EXTENSIONS:
-        raise DataError(f"{path}: unsupported HDR extension {ext or '(none)'!r}; "
-                        f"expected one of {', '.join(HDR_EXTENSIONS)}")
-    return ext
+    return _check_ext(path, HDR_EXTENSIONS, "HDR")
 
 
 def _read_exr(path):
