@@ -1,5 +1,6 @@
 """Shared pytest helpers: locating parity fixtures and failing loudly when they are absent."""
 
+import json
 import os
 import pathlib
 
@@ -34,6 +35,30 @@ def parity_dir(name):
             return root / name
     pytest.fail(f"fixture missing: parity fixture {name!r} in {LOCAL_PARITY} or {SHARED_PARITY}",
                 pytrace=False)
+
+
+def load_fixture(name):
+    """(meta, weights, io) of parity fixture `name` as dicts of numpy arrays; fails loudly
+    when it is absent."""
+    path = parity_dir(name)
+    meta = json.loads((path / "meta.json").read_text())
+    return meta, dict(np.load(path / "weights.npz")), dict(np.load(path / "io.npz"))
+
+
+def backbone_frames(h, w, seed=0, batch=1, channels=6):
+    """Three float32 [B, H, W, channels] frames [L**2.2/t, L] with t = 1, 4, 16 (short,
+    reference, long), L ~ U[0, 1): the inputs of the HDR backbones."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for t in (1.0, 4.0, 16.0):
+        ldr = rng.random((batch, h, w, channels // 2), dtype=np.float32)
+        out.append(np.concatenate([ldr ** 2.2 / t, ldr], -1).astype(np.float32))
+    return out
+
+
+def flip_groups(x):
+    """Reverses the colour order inside each 3-channel group (RGB <-> BGR), NHWC."""
+    return np.concatenate([x[..., i:i + 3][..., ::-1] for i in range(0, x.shape[-1], 3)], -1)
 
 
 @pytest.fixture

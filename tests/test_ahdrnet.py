@@ -1,45 +1,24 @@
 """AHDRNet: parity with the official PyTorch AHDR, config, odd sizes, save/load, RGB import."""
 
-import json
-import os
 
 import keras
 import numpy as np
 import pytest
 
+from conftest import backbone_frames, flip_groups, load_fixture
 from hdrkeras import convert
 from hdrkeras.errors import DataError
 from hdrkeras.models.ahdrnet import AHDRNet
 
-FIXTURE = os.path.join(os.path.dirname(__file__), "fixtures", "parity", "ahdrnet")
 TINY = {"nChannel": 6, "nDenselayer": 2, "nFeat": 8, "growthRate": 4}
 
 
-def load_fixture(path):
-    """(meta, weights, io) of a parity fixture; fails loudly when it is absent."""
-    if not os.path.isfile(os.path.join(path, "meta.json")):
-        pytest.fail(f"fixture missing: {path} (copy it from ../shared/parity/)")
-    with open(os.path.join(path, "meta.json")) as f:
-        meta = json.load(f)
-    return meta, dict(np.load(os.path.join(path, "weights.npz"))), dict(np.load(os.path.join(path, "io.npz")))
-
-
 def frames(h, w, seed=0, batch=1, channels=6):
-    rng = np.random.default_rng(seed)
-    out = []
-    for t in (1.0, 4.0, 16.0):
-        ldr = rng.random((batch, h, w, channels // 2), dtype=np.float32)
-        out.append(np.concatenate([ldr ** 2.2 / t, ldr], -1).astype(np.float32))
-    return out
-
-
-def flip_groups(x):
-    """Reverses the colour order inside each 3-channel group (RGB <-> BGR), NHWC."""
-    return np.concatenate([x[..., i:i + 3][..., ::-1] for i in range(0, x.shape[-1], 3)], -1)
+    return backbone_frames(h, w, seed, batch, channels)
 
 
 def test_parity_with_official_outputs():
-    meta, weights, io = load_fixture(FIXTURE)
+    meta, weights, io = load_fixture("ahdrnet")
     out = convert.parity_forward("ahdrnet", weights, meta["config"], io)
     assert out["out_hdr"].shape == io["out_hdr"].shape
     np.testing.assert_allclose(out["out_hdr"], io["out_hdr"], rtol=0,
@@ -47,7 +26,7 @@ def test_parity_with_official_outputs():
 
 
 def test_param_counts():
-    meta, _, _ = load_fixture(FIXTURE)
+    meta, _, _ = load_fixture("ahdrnet")
     assert AHDRNet(**meta["default_config"]).count_params() == meta["default_config_params"] == 1241507
     assert AHDRNet(**meta["config"]).count_params() == meta["fixture_config_params"]
 
@@ -71,7 +50,7 @@ def test_keras_round_trip(tmp_path):
 
 
 def test_rgb_import_permutes_first_and_last_convs():
-    meta, weights, _ = load_fixture(FIXTURE)
+    meta, weights, _ = load_fixture("ahdrnet")
     bgr = convert.load_reference("ahdrnet", weights, meta["config"])
     rgb = convert.load_reference("ahdrnet", weights, {**meta["config"], "rgb": True})
     xs = frames(16, 20, seed=2)
@@ -82,7 +61,7 @@ def test_rgb_import_permutes_first_and_last_convs():
 
 
 def test_strict_key_checking():
-    meta, weights, _ = load_fixture(FIXTURE)
+    meta, weights, _ = load_fixture("ahdrnet")
     broken = dict(weights)
     del broken["RDB2.conv_1x1.bias"]
     broken["RDB4.conv_1x1.weight"] = np.zeros(1)

@@ -3,49 +3,23 @@
 Its fixture (7.3 MB) is not copied into the repo: it is read from ../shared/parity/fshdr.
 """
 
-import json
-import os
-
 import keras
 import numpy as np
 import pytest
 
+from conftest import backbone_frames, flip_groups, load_fixture
 from hdrkeras import convert
 from hdrkeras.errors import DataError
 from hdrkeras.models.fshdr import FSHDR
 
 
-def load_fixture(path):
-    """(meta, weights, io) of a parity fixture; fails loudly when it is absent."""
-    if not os.path.isfile(os.path.join(path, "meta.json")):
-        pytest.fail(f"fixture missing: {path} (the shared parity fixtures must sit beside "
-                    "the repository, at ../shared/parity/)")
-    with open(os.path.join(path, "meta.json")) as f:
-        meta = json.load(f)
-    return meta, dict(np.load(os.path.join(path, "weights.npz"))), dict(np.load(os.path.join(path, "io.npz")))
-
-
 def frames(h, w, seed=0, batch=1, channels=6):
-    rng = np.random.default_rng(seed)
-    out = []
-    for t in (1.0, 4.0, 16.0):
-        ldr = rng.random((batch, h, w, channels // 2), dtype=np.float32)
-        out.append(np.concatenate([ldr ** 2.2 / t, ldr], -1).astype(np.float32))
-    return out
-
-
-def flip_groups(x):
-    """Reverses the colour order inside each 3-channel group (RGB <-> BGR), NHWC."""
-    return np.concatenate([x[..., i:i + 3][..., ::-1] for i in range(0, x.shape[-1], 3)], -1)
-
-
-FIXTURE = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..", "shared",
-                                        "parity", "fshdr"))
+    return backbone_frames(h, w, seed, batch, channels)
 
 
 @pytest.fixture(scope="module")
 def fixture():
-    return load_fixture(FIXTURE)
+    return load_fixture("fshdr")
 
 
 @pytest.fixture(scope="module")

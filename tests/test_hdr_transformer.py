@@ -1,13 +1,12 @@
 """HDR-Transformer: parity with the official model (direct and SelfHDR chop paths),
 any-size inference, config and save/load, RGB import, strict weight loading."""
 
-import json
 
 import keras
 import numpy as np
 import pytest
 
-from conftest import parity_dir
+from conftest import backbone_frames, load_fixture
 from hdrkeras import convert
 from hdrkeras.convert.hdr_transformer import load_reference
 from hdrkeras.errors import ConfigError
@@ -17,20 +16,9 @@ TINY = {"embed_dim": 16, "depths": [2, 1], "num_heads": [2, 4], "window_size": 8
         "mlp_ratio": 2.0}
 
 
-def load_fixture(name):
-    path = parity_dir(name)
-    meta = json.loads((path / "meta.json").read_text())
-    return meta, dict(np.load(path / "weights.npz")), dict(np.load(path / "io.npz"))
-
-
 def frames(h, w, seed=0, batch=1):
-    """Three [B, H, W, 6] frames [L**2.2/t, L] with t = 1, 4, 16."""
-    rng = np.random.default_rng(seed)
-    out = {}
-    for i, t in zip((1, 2, 3), (1.0, 4.0, 16.0)):
-        ldr = rng.random((batch, h, w, 3), dtype=np.float32)
-        out[f"x{i}"] = np.concatenate([ldr ** 2.2 / t, ldr], axis=-1).astype(np.float32)
-    return out
+    """The three backbone frames keyed by the official argument names x1, x2, x3."""
+    return dict(zip(("x1", "x2", "x3"), backbone_frames(h, w, seed, batch)))
 
 
 def test_parity_direct_and_chop_paths():

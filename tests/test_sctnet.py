@@ -2,13 +2,12 @@
 RGB import, shifted-window mask, strict weight loading and the optional-torch reader."""
 
 import builtins
-import json
 
 import keras
 import numpy as np
 import pytest
 
-from conftest import parity_dir
+from conftest import backbone_frames, load_fixture
 from hdrkeras import convert
 from hdrkeras.convert import torch_checkpoint
 from hdrkeras.errors import ConfigError, MissingWeightsError
@@ -20,20 +19,9 @@ TINY = {"embed_dim": 12, "depths": [2, 1], "num_heads": [2, 3], "window_size": 8
         "mlp_ratio": 2.0, "channel_num_heads": 2}
 
 
-def load_fixture(name):
-    path = parity_dir(name)
-    meta = json.loads((path / "meta.json").read_text())
-    return meta, dict(np.load(path / "weights.npz")), dict(np.load(path / "io.npz"))
-
-
 def frames(h, w, seed=0, batch=1):
-    """Three [B, H, W, 6] frames [L**2.2/t, L] with t = 1, 4, 16."""
-    rng = np.random.default_rng(seed)
-    out = {}
-    for i, t in zip((1, 2, 3), (1.0, 4.0, 16.0)):
-        ldr = rng.random((batch, h, w, 3), dtype=np.float32)
-        out[f"x{i}"] = np.concatenate([ldr ** 2.2 / t, ldr], axis=-1).astype(np.float32)
-    return out
+    """The three backbone frames keyed by the official argument names x1, x2, x3."""
+    return dict(zip(("x1", "x2", "x3"), backbone_frames(h, w, seed, batch)))
 
 
 def test_parity_both_sizes():
