@@ -15,6 +15,7 @@ import tensorflow as tf
 
 from hdrkeras.errors import ConfigError
 from hdrkeras.ops.tonemap import MU, mu_law
+from hdrkeras.ops.weights import triangle_weight
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -225,16 +226,6 @@ class SelfHDRVGGLoss(PerceptualLoss):
 
 # --- SelfHDR (Zhang et al., "Self-supervised HDR imaging from motion and exposure cues",
 # ICLR 2024): the two stages' losses exactly as SelfHDR{1,2}Model.backward. ---
-
-def triangle_weight(ldr):
-    """Well-exposedness weight of the reference LDR: 2L below 0.5, 2-2L above (per channel).
-
-    ldr: gamma LDR in [0,1], any layout. Same shape out.
-    """
-    ldr = _f32(ldr)
-    low = tf.cast(ldr < 0.5, tf.float32)
-    return low * (2.0 * ldr) + (1.0 - low) * (-2.0 * ldr + 2.0)
-
 
 def consistency_mask(a, b, threshold, weight=None, mu=MU):
     """1 where mean_c |T(a)*w - T(b)*w| < threshold, else 0: float32 [B, H, W, 1].

@@ -40,8 +40,11 @@ def _subdirs(folder):
                   if os.path.isdir(os.path.join(folder, d)) and not d.startswith("."))
 
 
-def scene_from_folder(folder, name, split, num_frames=3, dataset="auto"):
-    """One Kalantari-layout scene folder -> Scene; DataError naming a missing file."""
+def scene_from_folder(folder, name, split, num_frames=3, dataset="auto", ground_truth=True):
+    """One Kalantari-layout scene folder -> Scene; DataError naming a missing file.
+
+    ground_truth=False never looks at the GT file (GT-free training such as SelfHDR).
+    """
     frames = _frames(folder)
     if not frames:
         raise DataError(f"scene {name}: no .tif frames in {folder}")
@@ -51,6 +54,9 @@ def scene_from_folder(folder, name, split, num_frames=3, dataset="auto"):
     exposure_path = os.path.join(folder, EXPOSURE_FILE)
     if not os.path.isfile(exposure_path):
         raise DataError(f"scene {name}: {exposure_path} is missing")
+    if not ground_truth:
+        return Scene(name=name, split=split, frame_paths=frames, exposure_path=exposure_path,
+                     hdr_path=None, num_frames=num_frames)
     gt_names = GT_NAMES[dataset]
     hdr_path = next((os.path.join(folder, g) for g in gt_names
                      if os.path.isfile(os.path.join(folder, g))), None)
@@ -75,7 +81,8 @@ def split_dir(root, split):
                     f"(expected the Kalantari layout ROOT/Training, ROOT/Test)")
 
 
-def list_scenes(root, split="train", num_frames=3, dataset="auto", subset=None):
+def list_scenes(root, split="train", num_frames=3, dataset="auto", subset=None,
+                ground_truth=True):
     """Scenes of one split of a Kalantari17 / SCTNet dataset root.
 
     Args:
@@ -86,6 +93,7 @@ def list_scenes(root, split="train", num_frames=3, dataset="auto", subset=None):
         label.hdr of its cropped sets) or "auto" (either). Defaults to "auto".
       subset: str or None. A folder under ROOT used instead of the split folder, e.g.
         SCTNet's "sig17_training_crop128_stride64".
+      ground_truth: bool. False lists scenes without their GT (never opened).
 
     Returns:
       list[Scene] sorted by name; Test/EXTRA and Test/PAPER scenes are named "EXTRA/<scene>".
@@ -102,13 +110,14 @@ def list_scenes(root, split="train", num_frames=3, dataset="auto", subset=None):
     for d in _subdirs(base):
         folder = os.path.join(base, d)
         if _is_scene_dir(folder):
-            scenes.append(scene_from_folder(folder, d, split, num_frames, dataset))
+            scenes.append(scene_from_folder(folder, d, split, num_frames, dataset, ground_truth))
             continue
         # Test/EXTRA/<scene>, Test/PAPER/<scene>
         for s in _subdirs(folder):
             sub = os.path.join(folder, s)
             if _is_scene_dir(sub):
-                scenes.append(scene_from_folder(sub, f"{d}/{s}", split, num_frames, dataset))
+                scenes.append(scene_from_folder(sub, f"{d}/{s}", split, num_frames, dataset,
+                                                ground_truth))
     if not scenes:
         raise DataError(f"no scenes found in {base} (expected <scene>/ folders with .tif "
                         f"frames, exposure.txt and HDRImg.hdr)")

@@ -74,20 +74,23 @@ def inspect_records(records, *, verify=False):
         if verify:
             S.verify_records(p)
         schema, prefix, info = S.detect_schema(p, first)
-        key = (schema, prefix, info.get("has_extras", True), info["kind"], info["num_frames"])
+        key = (schema, prefix, info.get("has_extras", True), info["kind"], info["num_frames"],
+               tuple(info.get("targets", ())), bool(info.get("has_aligned", False)))
         if found is None:
             found, first_path = key, p
         elif key != found:
             raise RecordError(f"record file {p} ({schema} {info['kind']}, "
-                              f"{info['num_frames']} frames) does not match {first_path} "
-                              f"({found[0]} {found[3]}, {found[4]} frames)")
+                              f"{info['num_frames']} frames, targets {key[5]}) does not match "
+                              f"{first_path} ({found[0]} {found[3]}, {found[4]} frames, "
+                              f"targets {found[5]})")
         has_hdr = has_hdr and info["has_hdr"]
         total += n
     if manifest is not None:
         has_hdr = bool(manifest["has_hdr"])
     return {"paths": paths, "manifest": manifest, "schema": found[0], "prefix": found[1],
             "has_extras": found[2], "kind": found[3], "num_frames": found[4],
-            "has_hdr": has_hdr, "num_records": total}
+            "targets": found[5], "has_aligned": found[6], "has_hdr": has_hdr,
+            "num_records": total}
 
 
 def _physical_memory():
@@ -130,7 +133,7 @@ def _dihedral_static(x, d, h_axis):
 def _augment(ldr, hdr, seed, augment, rgb_permute, index):
     """Random dihedral transform (and RGB permutation) per crop, shared by its frames and GT.
 
-    ldr [k,N,p,p,3] (any dtype), hdr [k,p,p,3]. When k is a multiple of 8 the transforms
+    ldr [k,N,p,p,3] (any dtype), hdr [k,M,p,p,3] float (GT and training targets). When k is a multiple of 8 the transforms
     are stratified: each eighth of the crops gets one of the 8 transforms (crop positions
     are iid and the crops are shuffled afterwards, so every crop still sees each transform
     with probability 1/8), which costs a few contiguous copies. Otherwise each crop draws
@@ -140,21 +143,24 @@ def _augment(ldr, hdr, seed, augment, rgb_permute, index):
     if augment and k % 8 == 0:
         g = k // 8
         ldr = tf.concat([_dihedral_static(ldr[d * g:(d + 1) * g], d, 2) for d in range(8)], 0)
-        hdr = tf.concat([_dihedral_static(hdr[d * g:(d + 1) * g], d, 1) for d in range(8)], 0)
+        hdr = tf.concat([_dihedral_static(hdr[d * g:(d + 1) * g], d, 2) for d in range(8)], 0)
     elif augment:
         d = tf.random.stateless_uniform([k], seed + [0, 2], 0, 8, tf.int32)
         idx = tf.gather(index, d)                                   # [k, p*p]
-        ldr = tf.reshape(tf.gather(tf.reshape(ldr, [k, n, p * p, 3]),
-                                   tf.tile(idx[:, None], [1, n, 1]), batch_dims=2, axis=2),
-                         [k, n, p, p, 3])
-        hdr = tf.reshape(tf.gather(tf.reshape(hdr, [k, p * p, 3]), idx, batch_dims=1, axis=1),
-                         [k, p, p, 3])
+
+        def permute(x):
+            m = x.shape[1]
+            return tf.reshape(tf.gather(tf.reshape(x, [k, m, p * p, 3]),
+                                        tf.tile(idx[:, None], [1, m, 1]), batch_dims=2, axis=2),
+                              [k, m, p, p, 3])
+
+        ldr, hdr = permute(ldr), permute(hdr)
     ldr = tf.cast(ldr, tf.float32) / S.LDR_FULL_SCALE
     if rgb_permute:
         perm = tf.argsort(tf.random.stateless_uniform([k, 3], seed + [0, 3]), axis=-1)
         onehot = tf.one_hot(perm, 3, dtype=tf.float32)              # [k, out c, in c]
         ldr = tf.einsum("knhwc,kdc->knhwd", ldr, onehot)
-        hdr = tf.einsum("khwc,kdc->khwd", hdr, onehot)
+        hdr = tf.einsum("knhwc,kdc->knhwd", hdr, onehot)
     return ldr, hdr
 
 
@@ -188,7 +194,9 @@ def train_dataset(records, batch_size, patch_size, *, num_frames=3, augment=True
       verify: bool. Read every record once up front to check payload CRCs.
 
     Returns:
-      tf.data.Dataset of dicts {"ldr" [B,N,p,p,3], "exposures" [B,N], "hdr" [B,p,p,3]}.
+      tf.data.Dataset of dicts {"ldr" [B,N,p,p,3], "exposures" [B,N], "hdr" [B,p,p,3]}
+      ("hdr" only when every record has GT) plus one [B,p,p,3] entry per training target
+      the records carry (e.g. "y_color"), cropped and augmented with the frames.
     """
     info = inspect_records(records, verify=verify)
     if info["num_frames"] != num_frames:
@@ -208,8 +216,9 @@ def train_dataset(records, batch_size, patch_size, *, num_frames=3, augment=True
     with_hdr = info["has_hdr"]
     p = int(patch_size)
     index = tf.constant(dihedral_index(p)) if augment else None
+    targets = info["targets"]
     decode_crops = S.make_crop_decoder(info["schema"], info["prefix"], info["has_extras"],
-                                       num_frames=num_frames, patch_size=p)
+                                       num_frames=num_frames, patch_size=p, targets=targets)
     paths = info["paths"]
     seed_base = 0 if seed is None else int(seed)
 
@@ -224,12 +233,17 @@ def train_dataset(records, batch_size, patch_size, *, num_frames=3, augment=True
             return ys, xs
 
         ex = decode_crops(serialized, offsets, k_crops)
-        ldr, hdr = _augment(ex["ldr"], ex["hdr"], s, augment, rgb_permute, index)
+        planes = ex["hdr"][:, None]
+        if targets:
+            planes = tf.concat([planes, ex["targets"]], axis=1)
+        ldr, planes = _augment(ex["ldr"], planes, s, augment, rgb_permute, index)
         out = {"ldr": tf.ensure_shape(ldr, [k_crops, num_frames, p, p, 3]),
                "exposures": tf.ensure_shape(tf.tile(ex["exposures"][None], [k_crops, 1]),
                                             [k_crops, num_frames])}
         if with_hdr:
-            out["hdr"] = tf.ensure_shape(hdr, [k_crops, p, p, 3])
+            out["hdr"] = tf.ensure_shape(planes[:, 0], [k_crops, p, p, 3])
+        for i, name in enumerate(targets):
+            out[name] = tf.ensure_shape(planes[:, 1 + i], [k_crops, p, p, 3])
         return out
 
     if cache == "auto":
@@ -288,29 +302,36 @@ def source_scenes(source, *, split="test", num_frames=3, dataset="auto"):
     return [bracket.bracket_scene(source, num_frames=num_frames)]
 
 
-def eval_dataset(source, *, num_frames=3, split="test", dataset="auto", verify=False):
+def eval_dataset(source, *, num_frames=3, split="test", dataset="auto", verify=False,
+                 ground_truth=True):
     """Whole scenes, batch 1, no crop, in a fixed order.
 
     Args:
       source: records (folder/shard/glob/list), a dataset root (Kalantari/SCTNet layout,
         `split` chooses the folder) or one bracket folder (no GT).
       num_frames: int. Frames per scene.
+      ground_truth: bool. False leaves "hdr" out even where the source has it (tools that
+        must not see GT, e.g. SelfHDR's target construction).
 
     Returns:
       tf.data.Dataset of {"ldr" [1,N,H,W,3], "exposures" [1,N], "hdr" [1,H,W,3] (when the
-      source has GT), "scene" [1] string}.
+      source has GT), "scene" [1] string} plus, from records that carry them, the training
+      targets ([1,H,W,3] each) and "ldr_aligned" [1,N,H,W,3].
     """
     if isinstance(source, (list, tuple)) or _records_like(source):
         info = inspect_records(source, verify=verify)
         if info["num_frames"] != num_frames:
             raise ConfigError(f"records {info['paths'][0]} hold {info['num_frames']} frames, "
                               f"num_frames={num_frames} was asked")
-        decode = S.make_decoder(info["schema"], info["prefix"], info["has_extras"])
-        with_hdr = info["has_hdr"]
+        extra = list(info["targets"]) + ([S.ALIGNED] if info["has_aligned"] else [])
+        decode = S.make_decoder(info["schema"], info["prefix"], info["has_extras"],
+                                targets=info["targets"], aligned=info["has_aligned"])
+        with_hdr = info["has_hdr"] and ground_truth
 
         def parse(serialized):
             ex = decode(serialized)
             out = {"ldr": ex["ldr"], "exposures": ex["exposures"], "scene": ex["scene"]}
+            out.update({k: ex[k] for k in extra})
             if with_hdr:
                 out["hdr"] = ex["hdr"]
             return out
@@ -319,6 +340,9 @@ def eval_dataset(source, *, num_frames=3, split="test", dataset="auto", verify=F
         return ds.batch(1).prefetch(AUTOTUNE)
 
     scenes = source_scenes(source, split=split, num_frames=num_frames, dataset=dataset)
+    if not ground_truth:
+        for sc in scenes:
+            sc.hdr_path = None
     with_hdr = all(s.hdr_path is not None for s in scenes)
 
     def gen():

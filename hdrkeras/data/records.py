@@ -166,6 +166,76 @@ def write_records(scenes, out_dir, *, split="train", mode="scenes", schema=S.SCH
     return manifest
 
 
+def write_example_records(examples, out_dir, *, split="train", shard_size=8, overwrite=False,
+                          source=None, arguments=None, progress=None):
+    """Writes whole-scene records built in memory (e.g. with training targets) + manifest.
+
+    Same folder contract as `write_records` (atomic folder, atomic shards, manifest), for
+    producers that compute what they store instead of reading scene files.
+
+    Args:
+      examples: iterable of dicts {"scene": str, "ldr" [N,H,W,3], "exposures" [N],
+        optional "hdr" [H,W,3], "targets" {name: [H,W,3]}, "ldr_aligned" [N,H,W,3]},
+        consumed one at a time (at most one shard is held in memory).
+      out_dir, split, shard_size, overwrite, source, arguments, progress: as `write_records`.
+
+    Returns:
+      The manifest dict (its "targets" lists the target names).
+    """
+    out_dir = os.fspath(out_dir)
+    if os.path.isdir(out_dir) and os.listdir(out_dir) and not overwrite:
+        raise ConfigError(f"output folder {out_dir} is not empty; pass overwrite to replace it")
+    say = progress or (lambda s: None)
+    t0 = time.time()
+    info, names, targets = _Info(), [], None
+    shards, pending, index = [], [], 0
+    with atomic_path(out_dir) as tmp:
+        os.makedirs(tmp)
+        for ex in examples:
+            scene = _Named(ex["scene"])
+            ldr = S.quantize_ldr(ex["ldr"])
+            info.add(scene, ldr.shape, ex.get("hdr") is not None)
+            these = tuple(ex.get("targets") or ())
+            if targets is not None and these != targets:
+                raise DataError(f"scene {scene.name}: targets {these}, earlier scenes {targets}")
+            targets = these
+            pending.append(S.encode_example(ldr, ex["exposures"], ex.get("hdr"), scene=scene.name,
+                                            targets=ex.get("targets"),
+                                            ldr_aligned=ex.get("ldr_aligned")))
+            names.append(scene.name)
+            say(f"[{split}] scene {len(names)} {scene.name} ({ldr.shape[2]}x{ldr.shape[1]})")
+            if len(pending) == shard_size:
+                shards.append(_write_shard(os.path.join(tmp, f"{split}-{index:05d}.tfrecord"),
+                                           pending))
+                pending, index = [], index + 1
+        if pending:
+            shards.append(_write_shard(os.path.join(tmp, f"{split}-{index:05d}.tfrecord"), pending))
+        if not names:
+            raise DataError(f"no scenes to write into {out_dir}")
+        manifest = {
+            "format": MANIFEST_FORMAT, "schema": S.SCHEMA_HDRKERAS,
+            "schema_version": S.SCHEMA_VERSION, "kind": S.KIND_IMAGE_SCENE,
+            "ldr_encoding": "raw_uint16_le", "split": split, "mode": "scenes",
+            "num_records": len(names), "num_scenes": len(names), **info.as_dict(),
+            "targets": list(targets or ()), "patch_size": None, "stride": None,
+            "augment": False, "shuffled": False, "seed": None, "shards": shards,
+            "scenes": names, "source": None if source is None else str(source),
+            "arguments": arguments or {},
+            "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "seconds": round(time.time() - t0, 3),
+        }
+        atomic_write_text(os.path.join(tmp, MANIFEST), json.dumps(manifest, indent=2) + "\n")
+    say(f"[{split}] {len(names)} records in {len(shards)} shards -> {out_dir}")
+    return manifest
+
+
+class _Named:
+    """The scene-like object `_Info.add` names in its errors."""
+
+    def __init__(self, name):
+        self.name = str(name)
+
+
 def _load(scene):
     ldr, t, hdr = scene.load()
     return S.quantize_ldr(ldr), t, hdr

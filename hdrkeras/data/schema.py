@@ -10,6 +10,11 @@ hdrkeras schema (written by default, versioned by SCHEMA_VERSION):
   LDR frames are stored losslessly as ONE raw little-endian uint16 blob [N,H,W,3]
   (full scale 65535). Raw decodes ~7x faster than 16-bit PNG in tf.data and PNG only
   saves ~20% on real (noisy) 16-bit photos. GT HDR is raw little-endian float32 [H,W,3].
+  Optional (absent in records that do not need them): training targets that stand in
+  for GT (SelfHDR's Y_color, Y_stru) as ONE raw float32 blob [K,H,W,3] named by
+  `hdrkeras/target_names`, and the frames registered to the reference as a raw uint16
+  blob [N,H,W,3]. They decode to extra dict entries: one [H,W,3] per target name and
+  "ldr_aligned" [N,H,W,3].
 
 ESBN schema (tkd1088/ESBN make_tfrecord.py): keys `<prefix>input_LDR_{low,mid,high}`
   (raw uint8 [256,256,3] RGB in the original, `/127.5 - 1` at training),
@@ -59,6 +64,10 @@ KEY_REFERENCE = "hdrkeras/reference"    # frame index the GT is aligned to
 KEY_ORIGIN = "hdrkeras/origin"          # patches: [y, x] in the source scene
 KEY_TRANSFORM = "hdrkeras/transform"    # patches: dihedral index 0..7 (rot90 k + 4*flip)
 KEY_START_FRAME = "hdrkeras/start_frame"  # video clips: index of the first frame
+KEY_TARGET_NAMES = "hdrkeras/target_names"  # bytes list [K]
+KEY_TARGETS = "hdrkeras/targets"        # raw float32 LE [K,H,W,3]
+KEY_LDR_ALIGNED = "hdrkeras/ldr_aligned"  # raw uint16 LE [N,H,W,3], frames on the reference grid
+ALIGNED = "ldr_aligned"
 
 # ESBN feature keys (suffixes after the "train/" or "merge/" prefix).
 ESBN_PREFIXES = ("train/", "merge/")
@@ -112,7 +121,8 @@ def _le(a, dtype):
 
 
 def encode_example(ldr, exposures, hdr=None, *, scene="", kind=KIND_IMAGE_SCENE,
-                   reference=None, origin=(0, 0), transform=0, start_frame=0):
+                   reference=None, origin=(0, 0), transform=0, start_frame=0, targets=None,
+                   ldr_aligned=None):
     """One record of the hdrkeras schema -> serialized tf.train.Example bytes.
 
     Args:
@@ -122,6 +132,8 @@ def encode_example(ldr, exposures, hdr=None, *, scene="", kind=KIND_IMAGE_SCENE,
       scene: scene (or sequence) name.
       kind: one of KINDS.
       reference: frame the GT aligns to; defaults to N // 2.
+      targets: optional dict name -> [H,W,3] float32 training targets (e.g. y_color).
+      ldr_aligned: optional [N,H,W,3] frames registered to the reference (like ldr).
     """
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
@@ -152,6 +164,19 @@ def encode_example(ldr, exposures, hdr=None, *, scene="", kind=KIND_IMAGE_SCENE,
         KEY_TRANSFORM: _ints([int(transform)]),
         KEY_START_FRAME: _ints([int(start_frame)]),
     }
+    if targets:
+        names = list(targets)
+        planes = np.stack([np.asarray(targets[k], np.float32) for k in names])
+        if planes.shape[1:] != (h, w, 3):
+            raise ValueError(f"targets must be [{h},{w},3] each, got {planes.shape[1:]}")
+        feature[KEY_TARGET_NAMES] = tf.train.Feature(
+            bytes_list=tf.train.BytesList(value=[k.encode() for k in names]))
+        feature[KEY_TARGETS] = _bytes(_le(planes, np.float32))
+    if ldr_aligned is not None:
+        aligned16 = quantize_ldr(ldr_aligned)
+        if aligned16.shape != ldr16.shape:
+            raise ValueError(f"ldr_aligned must be {ldr16.shape}, got {aligned16.shape}")
+        feature[KEY_LDR_ALIGNED] = _bytes(_le(aligned16, np.uint16))
     return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString()
 
 
@@ -288,9 +313,12 @@ def detect_schema(path, payload=None):
             raise RecordError(f"record file {path} was written with hdrkeras schema version "
                               f"{version}; this hdrkeras reads up to {SCHEMA_VERSION}")
         kind = feats[KEY_KIND].bytes_list.value[0].decode()
+        targets = tuple(v.decode() for v in feats[KEY_TARGET_NAMES].bytes_list.value) \
+            if KEY_TARGET_NAMES in keys else ()
         return SCHEMA_HDRKERAS, "", {"kind": kind, "version": int(version),
                                      "has_hdr": bool(feats[KEY_HAS_HDR].int64_list.value[0]),
-                                     "num_frames": int(feats[KEY_NUM_FRAMES].int64_list.value[0])}
+                                     "num_frames": int(feats[KEY_NUM_FRAMES].int64_list.value[0]),
+                                     "targets": targets, "has_aligned": KEY_LDR_ALIGNED in keys}
     for prefix in ESBN_PREFIXES:
         if all(k in keys for k in esbn_required_keys(prefix)):
             return SCHEMA_ESBN, prefix, {
@@ -318,8 +346,17 @@ _HDRKERAS_SPEC = {
 }
 
 
-def _decode_hdrkeras(serialized):
-    f = tf.io.parse_single_example(serialized, _HDRKERAS_SPEC)
+def _optional_spec(targets, aligned):
+    spec = dict(_HDRKERAS_SPEC)
+    if targets:
+        spec[KEY_TARGETS] = tf.io.FixedLenFeature([], tf.string)
+    if aligned:
+        spec[KEY_LDR_ALIGNED] = tf.io.FixedLenFeature([], tf.string)
+    return spec
+
+
+def _decode_hdrkeras(serialized, targets=(), aligned=False):
+    f = tf.io.parse_single_example(serialized, _optional_spec(targets, aligned))
     h = tf.cast(f[KEY_HEIGHT], tf.int32)
     w = tf.cast(f[KEY_WIDTH], tf.int32)
     n = tf.cast(f[KEY_NUM_FRAMES], tf.int32)
@@ -330,8 +367,16 @@ def _decode_hdrkeras(serialized):
         lambda: tf.reshape(tf.io.decode_raw(f[KEY_HDR], tf.float32, little_endian=True), [h, w, 3]),
         lambda: tf.zeros([h, w, 3], tf.float32))
     exposures = tf.sparse.to_dense(f[KEY_EXPOSURES])
-    return {"ldr": ldr, "exposures": exposures, "hdr": hdr, "has_hdr": has_hdr,
-            "scene": f[KEY_SCENE]}
+    out = {"ldr": ldr, "exposures": exposures, "hdr": hdr, "has_hdr": has_hdr,
+           "scene": f[KEY_SCENE]}
+    if targets:
+        planes = tf.reshape(tf.io.decode_raw(f[KEY_TARGETS], tf.float32, little_endian=True),
+                            [len(targets), h, w, 3])
+        out.update({name: planes[i] for i, name in enumerate(targets)})
+    if aligned:
+        out[ALIGNED] = tf.reshape(tf.io.decode_raw(f[KEY_LDR_ALIGNED], tf.uint16,
+                                                   little_endian=True), [n, h, w, 3])
+    return out
 
 
 def _decode_esbn(serialized, prefix, has_extras):
@@ -375,15 +420,17 @@ def _decode_esbn(serialized, prefix, has_extras):
             "scene": scene}
 
 
-def make_decoder(schema, prefix="", has_extras=True, *, ldr_dtype=tf.float32):
+def make_decoder(schema, prefix="", has_extras=True, *, ldr_dtype=tf.float32, targets=(),
+                 aligned=False):
     """Returns decode(serialized) -> dict (see module docstring) for one detected schema.
 
-    With ldr_dtype=tf.uint16 the "ldr" entry stays integer (full scale 65535) so a
-    pipeline can crop before converting to float.
+    With ldr_dtype=tf.uint16 the "ldr" (and "ldr_aligned") entries stay integer (full
+    scale 65535) so a pipeline can crop before converting to float. `targets` (names) and
+    `aligned` ask for the optional hdrkeras entries (see `detect_schema`'s info).
     """
     if schema == SCHEMA_HDRKERAS:
         def raw(s):
-            return _decode_hdrkeras(s)
+            return _decode_hdrkeras(s, tuple(targets), aligned)
     elif schema == SCHEMA_ESBN:
         def raw(s):
             return _decode_esbn(s, prefix, has_extras)
@@ -394,21 +441,25 @@ def make_decoder(schema, prefix="", has_extras=True, *, ldr_dtype=tf.float32):
         out = raw(serialized)
         out["exposures"] = tf.reshape(out["exposures"], [-1])
         if ldr_dtype != tf.uint16:
-            out["ldr"] = tf.cast(out["ldr"], tf.float32) / LDR_FULL_SCALE
+            for key in ("ldr", ALIGNED):
+                if key in out:
+                    out[key] = tf.cast(out[key], tf.float32) / LDR_FULL_SCALE
         return out
 
     return decode
 
 
-def decode_example(serialized, schema=SCHEMA_HDRKERAS, prefix="", has_extras=True):
+def decode_example(serialized, schema=SCHEMA_HDRKERAS, prefix="", has_extras=True, targets=(),
+                   aligned=False):
     """Decodes one serialized record (eager or graph) -> float32 dict (module docstring)."""
-    return make_decoder(schema, prefix, has_extras)(serialized)
+    return make_decoder(schema, prefix, has_extras, targets=targets, aligned=aligned)(serialized)
 
 
 def read_records_numpy(path):
     """All records of a file as a list of numpy dicts (small files, tests, tools)."""
     schema, prefix, info = detect_schema(path)
-    decode = make_decoder(schema, prefix, info.get("has_extras", True))
+    decode = make_decoder(schema, prefix, info.get("has_extras", True),
+                          targets=info.get("targets", ()), aligned=info.get("has_aligned", False))
     out = []
     try:
         for s in tf.data.TFRecordDataset(str(path)):
@@ -421,7 +472,7 @@ def read_records_numpy(path):
     return out
 
 
-def make_crop_decoder(schema, prefix="", has_extras=True, *, num_frames, patch_size):
+def make_crop_decoder(schema, prefix="", has_extras=True, *, num_frames, patch_size, targets=()):
     """Returns decode_crops(serialized, offsets_fn, crops) -> dict of `crops` aligned crops.
 
     offsets_fn(height, width) -> (ys, xs), int32 [crops] top-left corners. For hdrkeras
@@ -429,7 +480,8 @@ def make_crop_decoder(schema, prefix="", has_extras=True, *, num_frames, patch_s
     1000x1500 scene costs a few MB of decoding per call instead of 45 MB.
 
     Output: {"ldr": uint16 [crops,N,p,p,3] (full scale 65535), "hdr": float32
-    [crops,p,p,3] (zeros without GT), "exposures": float32 [N], "has_hdr": bool}.
+    [crops,p,p,3] (zeros without GT), "exposures": float32 [N], "has_hdr": bool} and, with
+    `targets` (names, hdrkeras records only), "targets": float32 [crops,K,p,p,3].
     """
     p, n = int(patch_size), int(num_frames)
 
@@ -443,6 +495,9 @@ def make_crop_decoder(schema, prefix="", has_extras=True, *, num_frames, patch_s
         pos = ((plane[None, :, None] * h + ys + r[None, None, :]) * w + xs) * bytes_per_px
         return tf.reshape(pos, [-1])
 
+    k = len(targets)
+    if k and schema != SCHEMA_HDRKERAS:
+        raise ValueError("only hdrkeras records carry targets")
     if schema != SCHEMA_HDRKERAS:
         decode = make_decoder(schema, prefix, has_extras, ldr_dtype=tf.uint16)
 
@@ -458,7 +513,7 @@ def make_crop_decoder(schema, prefix="", has_extras=True, *, num_frames, patch_s
         return decode_crops
 
     def decode_crops(serialized, offsets_fn, crops):
-        f = tf.io.parse_single_example(serialized, _HDRKERAS_SPEC)
+        f = tf.io.parse_single_example(serialized, _optional_spec(targets, False))
         h = tf.cast(f[KEY_HEIGHT], tf.int32)
         w = tf.cast(f[KEY_WIDTH], tf.int32)
         ys, xs = offsets_fn(h, w)
@@ -477,8 +532,15 @@ def make_crop_decoder(schema, prefix="", has_extras=True, *, num_frames, patch_s
                               [crops, p, p, 3])
 
         hdr = tf.cond(has_hdr, gt, lambda: tf.zeros([crops, p, p, 3], tf.float32))
-        return {"ldr": ldr, "hdr": tf.ensure_shape(hdr, [crops, p, p, 3]),
-                "exposures": tf.reshape(tf.sparse.to_dense(f[KEY_EXPOSURES]), [n]),
-                "has_hdr": has_hdr}
+        out = {"ldr": ldr, "hdr": tf.ensure_shape(hdr, [crops, p, p, 3]),
+               "exposures": tf.reshape(tf.sparse.to_dense(f[KEY_EXPOSURES]), [n]),
+               "has_hdr": has_hdr}
+        if k:
+            pos = rows(ys, xs, k, h, w, 12)
+            size = tf.fill(tf.shape(pos), tf.cast(p * 12, tf.int64))
+            blob = tf.strings.substr(f[KEY_TARGETS], pos, size)
+            out["targets"] = tf.reshape(tf.io.decode_raw(blob, tf.float32, little_endian=True),
+                                        [crops, k, p, p, 3])
+        return out
 
     return decode_crops

@@ -35,6 +35,10 @@ class Stage:
       lr_decay_steps: steps at which the learning rate is divided by `lr_decay_factor`.
       lr_decay_factor: divisor applied at each entry of `lr_decay_steps`.
       adam: Adam hyperparameters (beta_1, beta_2, epsilon).
+      produce: for stages that compute data instead of training (SelfHDR's targets),
+        callable(method, config, previous, out_dir, log) -> dict of outputs (e.g.
+        {"records": path}); the runner records them in the stage's done.json and hands
+        them to later stages as `previous[name]`. `build_task` is None for such stages.
     """
 
     name: str
@@ -47,6 +51,13 @@ class Stage:
     lr_decay_factor: float = 10.0
     adam: Mapping[str, float] = dataclasses.field(
         default_factory=lambda: {"beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-8})
+    produce: Optional[Callable[..., Mapping[str, Any]]] = None
+
+    @classmethod
+    def producer(cls, name, produce):
+        """A stage that writes data (no optimiser, no steps)."""
+        return cls(name, None, steps=0, batch_size=0, patch_size=0, learning_rate=0.0,
+                   produce=produce)
 
 
 class TrainTask:
@@ -63,6 +74,9 @@ class TrainTask:
 
     networks: Mapping[str, Any] = {}
     trainable: Sequence[str] = ()
+    # Batch entries `loss` needs; validation skips the loss where a batch lacks one
+    # (held-out scenes have GT but no SelfHDR targets).
+    batch_keys: Sequence[str] = ("hdr",)
 
     def loss(self, batch, training=True):
         """Returns (scalar loss, dict of scalar logs, dict of [B,h,w,3] preview images in [0,1])."""
@@ -90,6 +104,8 @@ class Method:
     requires_ground_truth: bool = True
     # Spatial multiple the architecture needs; inference models pad to it internally.
     size_multiple: int = 1
+    # Random rotations/flips of training crops (SelfHDR's official loader has none).
+    augment: bool = True
 
     def stage(self, name):
         for s in self.stages:
@@ -97,6 +113,24 @@ class Method:
                 return s
         known = ", ".join(s.name for s in self.stages)
         raise KeyError(f"Method {self.name!r} has no stage {name!r}; known: {known}")
+
+    def check_options(self, options):
+        """Raises ConfigError for method options this method cannot honour, before any
+        work starts."""
+        if options.get("backbone") is not None:
+            from hdrkeras.errors import ConfigError
+            raise ConfigError(f"method {self.name!r} has a fixed network; --backbone is for "
+                              f"methods that train one of several (selfhdr)")
+
+    def configured_stage(self, name, options):
+        """The stage as run with these method options (e.g. a backbone that changes the
+        paper's schedule). Default: `stage(name)`."""
+        return self.stage(name)
+
+    def train_records(self, stage_name, config, previous):
+        """Records a training stage reads: `config.train_records` unless an earlier
+        stage produced them (`previous[stage]` holds a producer stage's outputs)."""
+        return config.train_records
 
     def build_inference_model(self, config: Optional[dict] = None):
         """keras.Model with the standard signature (see module docstring)."""

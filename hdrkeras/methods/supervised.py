@@ -1,5 +1,8 @@
 """Supervised single-network methods: one backbone, one stage, a loss against ground truth.
 
+`--method ahdrnet|fshdr|hdr_transformer` train SelfHDR's backbones with ground truth on
+SelfHDR's schedule for each (hdrkeras.methods.backbones), so a self-supervised and a
+supervised training of one network can be compared. `--method sctnet` is SCTNet's own recipe:
 SCTNet (Tel et al., ICCV 2023) is trained this way by its authors (train_sct.py): L1 on
 mu-law HDR plus 0.01 x a VGG16 perceptual loss (relu1_2, relu2_2, relu3_3, relu4_3), Adam
 2e-4 (eps 1e-8), 128x128 crops, batch 22, 100 epochs of the Kalantari crop128/stride64 set
@@ -11,6 +14,7 @@ import tensorflow as tf
 
 from hdrkeras.layers.frame_inputs import FrameInputs
 from hdrkeras.methods import register
+from hdrkeras.methods.backbones import Schedule, get_backbone
 from hdrkeras.methods.base import Method, Stage, TrainTask
 from hdrkeras.ops.tonemap import mu_law
 
@@ -60,31 +64,72 @@ class BackboneTask(TrainTask):
         return self._inference
 
 
-def _sctnet_task(options, previous):
-    from hdrkeras.losses import SCTNetLoss
-    from hdrkeras.models.sctnet import SCTNet
+def _loss_for(backbone_name, options):
+    """The loss each backbone's own paper trains it with."""
+    from hdrkeras.losses import MuLawL1, SCTNetLoss
 
-    weight = options.get("perceptual_weight")
-    loss = SCTNetLoss(alpha=0.01 if weight is None else float(weight),
-                      weights_path=options.get("vgg_weights"))
-    return BackboneTask(SCTNet(name="sctnet_backbone"), loss, "sctnet")
+    if backbone_name in ("sctnet", "hdr_transformer"):
+        # JointReconPerceptualLoss of both official repositories.
+        weight = options.get("perceptual_weight")
+        return SCTNetLoss(alpha=0.01 if weight is None else float(weight),
+                          weights_path=options.get("vgg_weights"))
+    return MuLawL1()
 
 
-@register
-class SCTNetMethod(Method):
-    name = "sctnet"
+class SupervisedBackbone(Method):
+    """One backbone trained against ground truth in one stage; subclasses set `name` (a
+    hdrkeras.methods.backbones name) and may replace SelfHDR's `schedule` with their own."""
+
     num_frames = 3
-    size_multiple = 8
-    stages = (
-        Stage("train", _sctnet_task, steps=100_000, batch_size=22, patch_size=128,
-              learning_rate=2e-4, adam={"beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-8}),
-    )
+    schedule = None
+
+    def __init__(self):
+        backbone = get_backbone(self.name)
+        self.size_multiple = backbone.size_multiple
+        sch = self.schedule or backbone.schedule
+        self.stages = (Stage("train", self._task, steps=sch.steps, batch_size=sch.batch_size,
+                             patch_size=sch.patch_size, learning_rate=sch.learning_rate,
+                             lr_decay_steps=sch.lr_decay_steps,
+                             lr_decay_factor=sch.lr_decay_factor),)
+
+    def _task(self, options, previous):
+        net = get_backbone(self.name).build(name=f"{self.name}_backbone")
+        return BackboneTask(net, _loss_for(self.name, options), self.name)
 
     def preprocess(self, ldr, exposures):
         return FrameInputs("hdr_ldr")(ldr, exposures)
 
     def build_inference_model(self, config=None):
-        from hdrkeras.models.sctnet import SCTNet
+        net = get_backbone(self.name).build(name=f"{self.name}_backbone", **(config or {}))
+        return build_backbone_inference_model(net, self.name)
 
-        return build_backbone_inference_model(SCTNet(name="sctnet_backbone", **(config or {})),
-                                               "sctnet")
+
+@register
+class SCTNetMethod(SupervisedBackbone):
+    """SCTNet's own recipe (train_sct.py), see the module docstring."""
+
+    name = "sctnet"
+    schedule = Schedule(100_000, 22, 2e-4, ())
+
+
+@register
+class AHDRNetMethod(SupervisedBackbone):
+    """AHDRNet (Yan et al., CVPR 2019): mu-law L1, on SelfHDR's AHDRNet schedule."""
+
+    name = "ahdrnet"
+
+
+@register
+class FSHDRMethod(SupervisedBackbone):
+    """FSHDR's network (Prabhakar et al., CVPR 2021) fully supervised: mu-law L1, on
+    SelfHDR's FSHDR schedule."""
+
+    name = "fshdr"
+
+
+@register
+class HDRTransformerMethod(SupervisedBackbone):
+    """HDR-Transformer (Liu et al., ECCV 2022): mu-law L1 + 0.01 x VGG16 perceptual loss
+    (its JointReconPerceptualLoss), on SelfHDR's HDR-Transformer schedule."""
+
+    name = "hdr_transformer"

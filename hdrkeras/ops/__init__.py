@@ -3,10 +3,11 @@
 from hdrkeras.ops.padding import crop_to, pad_to_multiple
 from hdrkeras.ops.response import GAMMA, ldr_to_hdr, ldr_to_linear, linear_to_ldr, reexpose
 from hdrkeras.ops.tonemap import MU, mu_law, mu_law_inverse, preview, pu21_encode, to_uint8
-from hdrkeras.ops.warp import backward_warp
+from hdrkeras.ops.warp import backward_warp, remap_bicubic
+from hdrkeras.ops.weights import triangle_weight
 
 __all__ = [
     "GAMMA", "MU", "backward_warp", "crop_to", "ldr_to_hdr", "ldr_to_linear",
     "linear_to_ldr", "mu_law", "mu_law_inverse", "pad_to_multiple", "preview",
-    "pu21_encode", "reexpose", "to_uint8",
+    "pu21_encode", "reexpose", "remap_bicubic", "to_uint8", "triangle_weight",
 ]

@@ -1,5 +1,11 @@
-"""Bilinear backward warping by a dense optical flow (the op tfa.image.dense_image_warp was)."""
+"""Backward warping by a dense optical flow.
 
+`backward_warp` is the differentiable bilinear warp networks use (the op
+tfa.image.dense_image_warp was); `remap_bicubic` is its numpy twin for data preparation,
+where the sharper bicubic kernel matters more than gradients. Same flow convention.
+"""
+
+import numpy as np
 import tensorflow as tf
 
 from hdrkeras.errors import ConfigError
@@ -70,3 +76,30 @@ def backward_warp(image, flow, border="zeros"):
             vals = tf.reshape(tf.gather(flat, idx, batch_dims=1), [b, h, w, c])
             out = out + vals * tf.cast(weight, image.dtype)[..., None]
     return out
+
+
+def remap_bicubic(image, flow):
+    """Bicubic backward warp of one numpy image: out(y, x) = image(y + dy, x + dx).
+
+    Args:
+      image: float array [H, W, C] (or [H, W]).
+      flow: array [H, W, 2], flow[..., 0] = dx, flow[..., 1] = dy (as `backward_warp`).
+
+    Returns:
+      (warped float32 array of image's shape, inside bool [H, W]): `inside` is False where
+      the sample point left the image; there the border pixel is repeated and callers
+      usually replace it.
+    """
+    import cv2
+
+    image = np.asarray(image, np.float32)
+    flow = np.asarray(flow, np.float32)
+    h, w = image.shape[:2]
+    if flow.shape != (h, w, 2):
+        raise ConfigError(f"remap_bicubic: flow must be [{h},{w},2], got {flow.shape}")
+    gy, gx = np.mgrid[0:h, 0:w].astype(np.float32)
+    map_x, map_y = gx + flow[..., 0], gy + flow[..., 1]
+    warped = cv2.remap(image, map_x, map_y, interpolation=cv2.INTER_CUBIC,
+                       borderMode=cv2.BORDER_REPLICATE)
+    inside = (map_x >= 0) & (map_x <= w - 1) & (map_y >= 0) & (map_y <= h - 1)
+    return warped.reshape(image.shape), inside

@@ -82,6 +82,9 @@ def build_task_chain(method, upto_stage, config: RunConfig, restore=True, log=pr
     for stage in method.stages:
         if stage.name == upto_stage:
             break
+        if stage.produce is not None:
+            previous[stage.name] = _produced(method, stage, config, upto_stage) if restore else {}
+            continue
         task = stage.build_task(dict(config.method_options), previous)
         if restore:
             ckpt_dir = os.path.join(stage_dir(config.run_dir, stage.name), "ckpt")
@@ -95,6 +98,35 @@ def build_task_chain(method, upto_stage, config: RunConfig, restore=True, log=pr
             log(f"[{stage.name}] restored finished stage from {latest}")
         previous[stage.name] = task
     return previous
+
+
+def _produced(method, stage, config, upto_stage):
+    """Outputs recorded by a finished producer stage; ConfigError naming it otherwise."""
+    path = _done_path(config.run_dir, stage.name)
+    if not os.path.isfile(path):
+        raise ConfigError(
+            f"stage {upto_stage!r} of {method.name} needs the output of stage {stage.name!r}, "
+            f"but {path} does not exist: run --stage {stage.name} first (or --stage all)")
+    with open(path) as f:
+        return json.load(f).get("outputs", {})
+
+
+def run_producer(method, stage, config: RunConfig, previous, log=print):
+    """Runs a data-producing stage once; a finished one is not redone (delete its folder
+    to rebuild). Returns its outputs."""
+    if stage_finished(config.run_dir, stage.name):
+        outputs = _produced(method, stage, config, stage.name)
+        log(f"[{stage.name}] already finished: {outputs}")
+        return outputs
+    out_dir = stage_dir(config.run_dir, stage.name)
+    os.makedirs(out_dir, exist_ok=True)
+    started = time.time()
+    outputs = dict(stage.produce(method, config, previous, out_dir, log))
+    atomic_write_text(_done_path(config.run_dir, stage.name), json.dumps(
+        {"stage": stage.name, "outputs": outputs, "seconds": round(time.time() - started, 1),
+         "finished": time.strftime("%Y-%m-%dT%H:%M:%S")}, indent=2))
+    log(f"[{stage.name}] done in {time.time() - started:.0f} s: {outputs}")
+    return outputs
 
 
 def make_optimizer(stage, hp):
@@ -121,7 +153,10 @@ def make_train_step(method, stage_name, config: RunConfig, strategy=None, restor
     and returns (loss, logs). Used by `python -m hdrkeras.bench --train`; earlier stages are
     freshly initialised unless `restore`."""
     strategy = strategy or tf.distribute.get_strategy()
-    stage = method.stage(stage_name)
+    stage = method.configured_stage(stage_name, config.method_options)
+    if stage.produce is not None:
+        raise ConfigError(f"stage {stage_name!r} of {method.name} writes data; it has no "
+                          f"training step")
     hp = stage_hyperparameters(stage, config)
     with strategy.scope():
         previous = build_task_chain(method, stage_name, config, restore=restore)
@@ -163,8 +198,9 @@ def _validate(task, val_dataset, max_scenes):
     for i, batch in enumerate(val_dataset):
         if i >= max_scenes:
             break
-        loss, _, _ = task.loss(batch, training=False)
-        losses.append(float(loss))
+        if all(k in batch for k in task.batch_keys):
+            loss, _, _ = task.loss(batch, training=False)
+            losses.append(float(loss))
         if model is not None and "hdr" in batch:
             pred = model({"ldr": batch["ldr"], "exposures": batch["exposures"]}, training=False)
             psnrs.append(float(tf.reduce_mean(metrics.psnr_mu(tf.cast(pred, tf.float32), batch["hdr"]))))
@@ -177,10 +213,13 @@ def _validate(task, val_dataset, max_scenes):
 
 
 def train_stage(method, stage_name, config: RunConfig, previous, strategy, log=print):
-    """Trains one stage to completion (resuming if a checkpoint exists); returns its task."""
+    """Trains one stage to completion (resuming if a checkpoint exists); returns its task
+    (or, for a producer stage, its outputs)."""
     from hdrkeras.data import pipeline
 
-    stage = method.stage(stage_name)
+    stage = method.configured_stage(stage_name, config.method_options)
+    if stage.produce is not None:
+        return run_producer(method, stage, config, previous, log)
     hp = stage_hyperparameters(stage, config)
     sdir = stage_dir(config.run_dir, stage_name)
     os.makedirs(sdir, exist_ok=True)
@@ -190,8 +229,8 @@ def train_stage(method, stage_name, config: RunConfig, previous, strategy, log=p
         step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
 
     dataset = pipeline.train_dataset(
-        config.train_records, hp["batch_size"], hp["patch_size"],
-        num_frames=method.num_frames, hook=method.pipeline_hook,
+        method.train_records(stage_name, config, previous), hp["batch_size"], hp["patch_size"],
+        num_frames=method.num_frames, hook=method.pipeline_hook, augment=method.augment,
         deterministic=config.deterministic, seed=config.seed)
     checkpoint_iterator = config.deterministic and config.strategy == "default"
     if config.strategy == "default":
@@ -329,6 +368,7 @@ def _finish(task, config, stage_name, step, hp, log):
 def run(method, stage, config: RunConfig, log=print):
     """Trains `stage` ("all" or one stage name) of `method`; returns the last stage's task."""
     stages = resolve_stages(method, stage)
+    method.check_options(config.method_options)
     if config.deterministic:
         keras.utils.set_random_seed(config.seed)
         tf.config.experimental.enable_op_determinism()
