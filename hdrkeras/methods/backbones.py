@@ -11,6 +11,12 @@ these schedules so the two trainings of one network are comparable step for step
 
 import dataclasses
 
+# Imported eagerly: their classes must be registered before a saved model.keras loads.
+from hdrkeras.models.ahdrnet import AHDRNet
+from hdrkeras.models.fshdr import FSHDR
+from hdrkeras.models.hdr_transformer import HDRTransformer
+from hdrkeras.models.sctnet import SCTNet
+
 EPOCH_STEPS = 1200
 
 
@@ -29,22 +35,18 @@ TRANSFORMER_SCHEDULE = Schedule(200 * EPOCH_STEPS, 8, 2e-4, (100 * EPOCH_STEPS,)
 
 
 def _ahdrnet(**config):
-    from hdrkeras.models.ahdrnet import AHDRNet
     return AHDRNet(**config)
 
 
 def _fshdr(**config):
-    from hdrkeras.models.fshdr import FSHDR
     return FSHDR(**config)
 
 
 def _hdr_transformer(**config):
-    from hdrkeras.models.hdr_transformer import HDRTransformer
     return HDRTransformer(**config)
 
 
 def _sctnet(**config):
-    from hdrkeras.models.sctnet import SCTNet
     return SCTNet(**config)
 
 
