@@ -26,6 +26,7 @@ import tensorflow as tf
 from hdrkeras import __version__
 from hdrkeras.errors import ConfigError, DataError
 from hdrkeras.io.atomic import atomic_path
+from hdrkeras.layers.cpu_inference import portable_graphs
 
 SIGNATURE = "serving_default"
 METADATA_FILE = os.path.join("assets.extra", "hdrkeras.json")
@@ -217,7 +218,8 @@ def export_saved_model(method_name, model, out_dir, version=None, xla=False, num
     }
     os.makedirs(out_dir, exist_ok=True)
     with atomic_path(target) as tmp:
-        tf.saved_model.save(module, tmp, signatures={SIGNATURE: module.serving_default})
+        with portable_graphs():
+            tf.saved_model.save(module, tmp, signatures={SIGNATURE: module.serving_default})
         meta_path = os.path.join(tmp, METADATA_FILE)
         os.makedirs(os.path.dirname(meta_path), exist_ok=True)
         with open(meta_path, "w") as f:

@@ -3,6 +3,8 @@
 import json
 import os
 import pathlib
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -59,6 +61,44 @@ def backbone_frames(h, w, seed=0, batch=1, channels=6):
 def flip_groups(x):
     """Reverses the colour order inside each 3-channel group (RGB <-> BGR), NHWC."""
     return np.concatenate([x[..., i:i + 3][..., ::-1] for i in range(0, x.shape[-1], 3)], -1)
+
+
+def run_saved_model_tf_only(path, ldr, exposures, workdir):
+    """Calls serving_default of the SavedModel at `path` in a fresh process that imports
+    TensorFlow but not hdrkeras (what TF Serving does). Returns {"hdr", "preview"}."""
+    workdir = pathlib.Path(workdir)
+    np.savez(workdir / "in.npz", ldr=ldr, exposures=exposures)
+    script = (
+        "import sys, numpy as np, tensorflow as tf\n"
+        f"d = np.load({str(workdir / 'in.npz')!r})\n"
+        f"m = tf.saved_model.load({str(path)!r})\n"
+        "f = m.signatures['serving_default']\n"
+        "out = f(ldr=tf.constant(d['ldr']), exposures=tf.constant(d['exposures']))\n"
+        "assert not any(k.startswith('hdrkeras') for k in sys.modules), 'imported hdrkeras'\n"
+        f"np.savez({str(workdir / 'out.npz')!r}, hdr=out['hdr'].numpy(), "
+        "preview=out['preview'].numpy())\n")
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    env.pop("PYTHONPATH", None)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env=env, cwd=str(workdir), timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return dict(np.load(workdir / "out.npz"))
+
+
+def xla_only_functions(graph_def):
+    """Names of the functions in `graph_def`'s library marked _XlaMustCompile (they run
+    only where XLA is available)."""
+    return sorted(f.signature.name for f in graph_def.library.function
+                  if f.attr["_XlaMustCompile"].b)
+
+
+def saved_model_graph(path):
+    """The GraphDef of the SavedModel directory `path`."""
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    proto = saved_model_pb2.SavedModel()
+    proto.ParseFromString((pathlib.Path(path) / "saved_model.pb").read_bytes())
+    return proto.meta_graphs[0].graph_def
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from conftest import run_saved_model_tf_only
 from hdrkeras import export, methods
 from hdrkeras.errors import ConfigError, DataError
 from hdrkeras.ops import tonemap
@@ -61,22 +62,7 @@ def test_runs_in_a_tensorflow_only_process(exported, merge_model, tmp_path):
     """What TF Serving does: load with TensorFlow alone, call serving_default."""
     _, path = exported
     ldr, exposures = _inputs(37, 53)
-    np.savez(tmp_path / "in.npz", ldr=ldr, exposures=exposures)
-    script = (
-        "import sys, numpy as np, tensorflow as tf\n"
-        f"d = np.load({str(tmp_path / 'in.npz')!r})\n"
-        f"m = tf.saved_model.load({path!r})\n"
-        "f = m.signatures['serving_default']\n"
-        "out = f(ldr=tf.constant(d['ldr']), exposures=tf.constant(d['exposures']))\n"
-        "assert not any(k.startswith('hdrkeras') for k in sys.modules), 'imported hdrkeras'\n"
-        f"np.savez({str(tmp_path / 'out.npz')!r}, hdr=out['hdr'].numpy(), "
-        "preview=out['preview'].numpy())\n")
-    env = _env()
-    env.pop("PYTHONPATH")
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          env=env, cwd=str(tmp_path), timeout=300)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    out = np.load(tmp_path / "out.npz")
+    out = run_saved_model_tf_only(path, ldr, exposures, tmp_path)
     expected = _keras_hdr(merge_model, ldr, exposures)
     assert out["hdr"].shape == (2, 37, 53, 3) and out["hdr"].dtype == np.float32
     np.testing.assert_allclose(out["hdr"], expected, rtol=1e-5, atol=1e-6)

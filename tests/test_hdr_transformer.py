@@ -5,11 +5,13 @@ any-size inference, config and save/load, RGB import, strict weight loading."""
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
-from conftest import backbone_frames, load_fixture
+from conftest import backbone_frames, load_fixture, xla_only_functions
 from hdrkeras import convert
 from hdrkeras.convert.hdr_transformer import load_reference
 from hdrkeras.errors import ConfigError
+from hdrkeras.layers.cpu_inference import portable_graphs
 from hdrkeras.models.hdr_transformer import HDRTransformer
 
 TINY = {"embed_dim": 16, "depths": [2, 1], "num_heads": [2, 4], "window_size": 8,
@@ -53,6 +55,18 @@ def test_band_loop_equals_vectorised_path():
     x = frames(24, 40, batch=2)
     np.testing.assert_allclose(model(x, training=False).numpy(),
                                model(x, training=True).numpy(), atol=2e-6)
+
+
+def test_compiled_inference_equals_eager():
+    """Inside a tf.function, CPU inference runs each Swin block XLA-compiled."""
+    model = HDRTransformer(**TINY)
+    x = frames(37, 53)
+    graph = tf.function(lambda d: model(d, training=False))
+    np.testing.assert_allclose(graph(x).numpy(), model(x, training=False).numpy(), atol=2e-6)
+    assert xla_only_functions(graph.get_concrete_function(x).graph.as_graph_def())
+    with portable_graphs():
+        portable = tf.function(lambda d: model(d, training=False)).get_concrete_function(x)
+    assert xla_only_functions(portable.graph.as_graph_def()) == []
 
 
 def test_keras_save_load_round_trip(tmp_path):

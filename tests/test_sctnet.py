@@ -6,11 +6,14 @@ import builtins
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
-from conftest import backbone_frames, load_fixture
+from conftest import backbone_frames, load_fixture, xla_only_functions
 from hdrkeras import convert
 from hdrkeras.convert import torch_checkpoint
 from hdrkeras.errors import ConfigError, MissingWeightsError
+from hdrkeras.layers import swin_block
+from hdrkeras.layers.cpu_inference import portable_graphs
 from hdrkeras.layers.shifted_window_mask import shifted_window_mask
 from hdrkeras.layers.window_attention import relative_position_index
 from hdrkeras.models.sctnet import SCTNet
@@ -69,6 +72,21 @@ def test_band_loop_equals_vectorised_path():
     x = frames(24, 40, batch=2)
     np.testing.assert_allclose(model(x, training=False).numpy(),
                                model(x, training=True).numpy(), atol=2e-6)
+
+
+@pytest.mark.parametrize("h,w", [(37, 53), (5, 7)])
+def test_compiled_inference_equals_eager(h, w, monkeypatch):
+    """Inside a tf.function, CPU inference runs each Swin block (its rows split into
+    concurrent parts, here more parts than a 5x7 input has rows) and SCAB XLA-compiled."""
+    monkeypatch.setattr(swin_block, "inference_parts", lambda: 3)
+    model = SCTNet(**TINY)
+    x = frames(h, w)
+    graph = tf.function(lambda d: model(d, training=False))
+    np.testing.assert_allclose(graph(x).numpy(), model(x, training=False).numpy(), atol=2e-6)
+    assert xla_only_functions(graph.get_concrete_function(x).graph.as_graph_def())
+    with portable_graphs():
+        portable = tf.function(lambda d: model(d, training=False)).get_concrete_function(x)
+    assert xla_only_functions(portable.graph.as_graph_def()) == []
 
 
 def test_keras_save_load_round_trip(tmp_path):

@@ -7,7 +7,8 @@ import sys
 import numpy as np
 import pytest
 
-from hdrkeras import methods
+from conftest import run_saved_model_tf_only, saved_model_graph, xla_only_functions
+from hdrkeras import export, methods
 from hdrkeras.errors import MissingWeightsError
 from hdrkeras.training import RunConfig, make_train_step
 
@@ -68,3 +69,22 @@ def test_fit_cli_reports_missing_vgg_in_one_line(tmp_path):
     assert result.returncode == 1
     assert "VGG16 ImageNet weights not found" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+SMALL = {"embed_dim": 12, "depths": [2, 1], "num_heads": [2, 3], "channel_num_heads": 2}
+
+
+@pytest.mark.parametrize("xla", [False, True])
+def test_export_round_trip_in_a_tensorflow_only_process(tmp_path, xla):
+    """The SavedModel equals the Keras model at an odd size. Without --xla it holds no
+    XLA-only function (CPU inference compiles each block in-process; a serving build may
+    lack XLA)."""
+    model = methods.get("sctnet").build_inference_model(SMALL)
+    path = export.export_saved_model("sctnet", model, tmp_path / "served", xla=xla)
+    assert bool(xla_only_functions(saved_model_graph(path))) == xla
+    batch = _batch(seed=4)
+    ldr, exposures = batch["ldr"][:, :, :21, :27], batch["exposures"]
+    out = run_saved_model_tf_only(path, ldr, exposures, tmp_path)
+    expected = model({"ldr": ldr, "exposures": exposures}, training=False).numpy()
+    assert out["hdr"].shape == (2, 21, 27, 3)
+    np.testing.assert_allclose(out["hdr"], expected, rtol=1e-4, atol=2e-5)

@@ -127,6 +127,18 @@ def test_all_stages_train_without_ground_truth(scene_records, tmp_path):
     model = tf.keras.models.load_model(os.path.join(rd, "model.keras"))
     out = model({"ldr": ex["ldr"], "exposures": ex["exposures"]})
     assert out.shape == ex["ldr"].shape[:1] + ex["ldr"].shape[2:]
+    # A fresh process, where no backbone module was imported yet, loads the checkpoint
+    # and exports it for serving.
+    served_dir = tmp_path / "served"
+    proc = subprocess.run(
+        [sys.executable, "-m", "hdrkeras.export", "--method", "selfhdr", "--checkpoint", rd,
+         "--out", str(served_dir)], cwd=REPO, capture_output=True, text=True, timeout=300,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    served = tf.saved_model.load(str(served_dir / "1")).signatures["serving_default"]
+    np.testing.assert_allclose(
+        served(ldr=ex["ldr"], exposures=ex["exposures"])["hdr"].numpy(), out.numpy(),
+        rtol=1e-4, atol=1e-5)
     # Rerunning finds every stage finished and trains nothing.
     lines = []
     run(methods.get("selfhdr"), "all", cfg, log=lines.append)

@@ -4,6 +4,7 @@ import keras
 import tensorflow as tf
 
 from hdrkeras.layers.token_mlp import TokenMlp
+from hdrkeras.layers.cpu_inference import compiled_inference, use_compiled_inference
 
 
 @keras.saving.register_keras_serializable(package="hdrkeras")
@@ -62,6 +63,12 @@ class SpatialChannelCrossAttention(keras.layers.Layer):
 
     def call(self, inputs, training=None):
         x, y = inputs
+        if use_compiled_inference(training):
+            return compiled_inference(self, "forward", x, y)
+        return self.forward(x, y, training)
+
+    def forward(self, x, y, training=None):
+        """The block on x, y (`call` may run it XLA-compiled at CPU inference)."""
         c, heads = self.dim, self.num_heads
         shape = tf.shape(x)
         xn = tf.reshape(self.norm1_x(x), [shape[0], -1, c])

@@ -6,8 +6,9 @@ import tensorflow as tf
 from hdrkeras.layers.drop_path import DropPath
 from hdrkeras.layers.local_context_extractor import LocalContextExtractor
 from hdrkeras.layers.token_mlp import TokenMlp
-from hdrkeras.layers.window_attention import (WindowAttention, map_bands, mask_to_bands,
-                                              to_bands, use_band_loop)
+from hdrkeras.layers.cpu_inference import (compiled_inference, inference_parts, row_ranges,
+                                           use_band_loop, use_compiled_inference)
+from hdrkeras.layers.window_attention import WindowAttention, map_bands, mask_to_bands, to_bands
 
 
 @keras.saving.register_keras_serializable(package="hdrkeras")
@@ -86,28 +87,66 @@ class SwinBlock(keras.layers.Layer):
         s, ws = self.shift_size, self.window_size
         if s > 0 and attn_mask is None:
             raise ValueError("a shifted SwinBlock needs [x, attn_mask] as input")
+        if use_band_loop(training):
+            return self.banded_inference(x, attn_mask,
+                                         compiled=use_compiled_inference(training))
         shape = tf.shape(x)
         # Norms, MLP and residuals are per token, so they commute with the cyclic shift:
         # shift once, run the whole block on the shifted map, shift back.
         xs = tf.roll(x, shift=[-s, -s], axis=[1, 2]) if s > 0 else x
-        bands = to_bands(xs, ws)
         band_mask = None if s == 0 else mask_to_bands(
             attn_mask, shape[0], shape[1] // ws, shape[2] // ws)
-        if use_band_loop(training):
-            def block(band, mask):
-                y = band + self.attn.attend_bands(self.norm1(band), mask)
-                return y + self.mlp(self.norm2(y))
-            y = tf.reshape(map_bands(block, bands, band_mask), shape)
-        else:
-            a = self.attn.attend_bands(self.norm1(bands), band_mask, training=training)
-            y = xs + self.drop_path_layer(tf.reshape(a, shape), training=training)
-            y = y + self.drop_path_layer(self.mlp(self.norm2(y), training=training),
-                                         training=training)
-        if s > 0:
-            y = tf.roll(y, shift=[s, s], axis=[1, 2])
+        a = self.attn.attend_bands(self.norm1(to_bands(xs, ws)), band_mask, training=training)
+        y = xs + self.drop_path_layer(tf.reshape(a, shape), training=training)
+        y = y + self.drop_path_layer(self.mlp(self.norm2(y), training=training),
+                                     training=training)
+        return self._unshift_and_add_context(x, y)
+
+    def _unshift_and_add_context(self, x, y):
+        if self.shift_size > 0:
+            y = tf.roll(y, shift=[self.shift_size, self.shift_size], axis=[1, 2])
         if self.local_context:
             y = y + self.lce(self.norm1(x))
         return y
+
+    def banded_inference(self, x, attn_mask, compiled=False):
+        """Inference forward one row of windows at a time (see `use_band_loop`).
+
+        compiled: run the rows as `inference_parts()` XLA-compiled calls over disjoint
+          row ranges. One compiled row loop is single-threaded; independent calls run
+          concurrently on TF's inter-op threads.
+        """
+        s, ws = self.shift_size, self.window_size
+        shape = tf.shape(x)
+        xs = tf.roll(x, shift=[-s, -s], axis=[1, 2]) if s > 0 else x
+        bands = to_bands(xs, ws)
+        band_mask = None if s == 0 else mask_to_bands(
+            attn_mask, shape[0], shape[1] // ws, shape[2] // ws)
+        if not compiled:
+            y = self.rows_forward(bands, band_mask)
+            return self._unshift_and_add_context(x, tf.reshape(y, shape))
+        parts = []
+        for start, stop in row_ranges(tf.shape(bands)[0], inference_parts()):
+            rows = bands[start:stop]
+            mask = None if band_mask is None else band_mask[start:stop]
+            # A part is empty when there are fewer rows than parts; XLA rejects that.
+            parts.append(tf.cond(
+                stop > start,
+                lambda rows=rows, mask=mask: compiled_inference(
+                    self, "rows_forward", rows, mask),
+                lambda rows=rows: rows))
+        y = tf.reshape(tf.concat(parts, 0), shape)
+        return compiled_inference(self, "_unshift_and_add_context", x, y)
+
+    def rows_forward(self, bands, band_mask):
+        """Attention and MLP with residuals on rows of windows [R, ws, W, C], row by row."""
+        bias = self.attn.relative_position_bias()
+
+        def block(band, mask):
+            y = band + self.attn.attend_bands(self.norm1(band), mask, bias=bias)
+            return y + self.mlp(self.norm2(y))
+
+        return map_bands(block, bands, band_mask)
 
     def compute_output_shape(self, input_shape):
         if isinstance(input_shape, (list, tuple)) and isinstance(input_shape[0], (list, tuple)):

@@ -7,6 +7,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from hdrkeras.layers.cpu_inference import use_band_loop
+
 
 def relative_position_index(window_size):
     """int32 [N, N], N = window_size**2: index into the (2w-1)**2 bias table.
@@ -50,17 +52,6 @@ def mask_to_bands(attn_mask, batch, nh, nw):
     n = attn_mask.shape[-1]
     m = tf.reshape(attn_mask, [1, nh, nw, n, n])
     return tf.reshape(tf.tile(m, [batch, 1, 1, 1, 1]), [-1, nw, n, n])
-
-
-def use_band_loop(training):
-    """Whether to run window attention one row of windows at a time.
-
-    On CPU at inference the attention logits of a whole image (e.g. 25M floats per
-    block at 256x256) do not fit in cache; looping over rows of windows keeps each
-    row's logits cache-resident and halves the block time. Training (dropout, drop
-    path per sample) and GPUs use the single vectorised pass.
-    """
-    return not training and not tf.config.list_logical_devices("GPU")
 
 
 # Rows of windows processed concurrently (each row is too small to use all cores).
@@ -143,11 +134,13 @@ class WindowAttention(keras.layers.Layer):
         bias = tf.gather(self.relative_position_bias_table, self._rel_index)
         return tf.transpose(tf.reshape(bias, [n, n, self.num_heads]), [2, 0, 1])
 
-    def attend_bands(self, bands, band_mask=None, training=None):
+    def attend_bands(self, bands, band_mask=None, training=None, bias=None):
         """Window attention on rows of windows.
 
         bands: [R, ws, W, C], R rows of windows (one window high each).
         band_mask: None or [R, nw, N, N] additive mask of those windows.
+        bias: None or the [heads, N, N] `relative_position_bias()`, to gather it once
+          per call rather than once per row when called in a loop.
         Returns [R, ws, W, C]. q, k and v are reshuffled into windows in one transpose
         (after the per-token qkv matmul) and the output in one transpose back.
         """
@@ -168,7 +161,9 @@ class WindowAttention(keras.layers.Layer):
         qkv = tf.reshape(qkv, [3, -1, heads, n, hd])
         q, k, v = qkv[0] * scale, qkv[1], qkv[2]
 
-        logits = tf.matmul(q, k, transpose_b=True) + self.relative_position_bias()[None]
+        if bias is None:
+            bias = self.relative_position_bias()
+        logits = tf.matmul(q, k, transpose_b=True) + bias[None]
         if band_mask is not None:
             logits = logits + tf.reshape(tf.cast(band_mask, logits.dtype), [-1, 1, n, n])
         attn = tf.nn.softmax(logits, axis=-1)  # [R*nw, heads, N, N]
