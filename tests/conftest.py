@@ -92,6 +92,22 @@ def xla_only_functions(graph_def):
                   if f.attr["_XlaMustCompile"].b)
 
 
+def check_compiled_inference(model, inputs):
+    """Graph-mode CPU inference of a Swin model (XLA-compiled blocks) equals eager
+    inference; its graph calls XLA-only functions, and none when traced for export."""
+    import tensorflow as tf
+
+    from hdrkeras.layers.cpu_inference import portable_graphs
+
+    graph = tf.function(lambda d: model(d, training=False))
+    np.testing.assert_allclose(graph(inputs).numpy(), model(inputs, training=False).numpy(),
+                               atol=2e-6)
+    assert xla_only_functions(graph.get_concrete_function(inputs).graph.as_graph_def())
+    with portable_graphs():
+        portable = tf.function(lambda d: model(d, training=False)).get_concrete_function(inputs)
+    assert xla_only_functions(portable.graph.as_graph_def()) == []
+
+
 def saved_model_graph(path):
     """The GraphDef of the SavedModel directory `path`."""
     from tensorflow.core.protobuf import saved_model_pb2

@@ -5,13 +5,11 @@ any-size inference, config and save/load, RGB import, strict weight loading."""
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 
-from conftest import backbone_frames, load_fixture, xla_only_functions
+from conftest import backbone_frames, check_compiled_inference, load_fixture
 from hdrkeras import convert
 from hdrkeras.convert.hdr_transformer import load_reference
 from hdrkeras.errors import ConfigError
-from hdrkeras.layers.cpu_inference import portable_graphs
 from hdrkeras.models.hdr_transformer import HDRTransformer
 
 TINY = {"embed_dim": 16, "depths": [2, 1], "num_heads": [2, 4], "window_size": 8,
@@ -61,12 +59,7 @@ def test_compiled_inference_equals_eager():
     """Inside a tf.function, CPU inference runs each Swin block XLA-compiled."""
     model = HDRTransformer(**TINY)
     x = frames(37, 53)
-    graph = tf.function(lambda d: model(d, training=False))
-    np.testing.assert_allclose(graph(x).numpy(), model(x, training=False).numpy(), atol=2e-6)
-    assert xla_only_functions(graph.get_concrete_function(x).graph.as_graph_def())
-    with portable_graphs():
-        portable = tf.function(lambda d: model(d, training=False)).get_concrete_function(x)
-    assert xla_only_functions(portable.graph.as_graph_def()) == []
+    check_compiled_inference(model, x)
 
 
 def test_keras_save_load_round_trip(tmp_path):

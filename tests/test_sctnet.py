@@ -6,14 +6,12 @@ import builtins
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 
-from conftest import backbone_frames, load_fixture, xla_only_functions
+from conftest import backbone_frames, check_compiled_inference, load_fixture
 from hdrkeras import convert
 from hdrkeras.convert import torch_checkpoint
 from hdrkeras.errors import ConfigError, MissingWeightsError
 from hdrkeras.layers import swin_block
-from hdrkeras.layers.cpu_inference import portable_graphs
 from hdrkeras.layers.shifted_window_mask import shifted_window_mask
 from hdrkeras.layers.window_attention import relative_position_index
 from hdrkeras.models.sctnet import SCTNet
@@ -81,12 +79,7 @@ def test_compiled_inference_equals_eager(h, w, monkeypatch):
     monkeypatch.setattr(swin_block, "inference_parts", lambda: 3)
     model = SCTNet(**TINY)
     x = frames(h, w)
-    graph = tf.function(lambda d: model(d, training=False))
-    np.testing.assert_allclose(graph(x).numpy(), model(x, training=False).numpy(), atol=2e-6)
-    assert xla_only_functions(graph.get_concrete_function(x).graph.as_graph_def())
-    with portable_graphs():
-        portable = tf.function(lambda d: model(d, training=False)).get_concrete_function(x)
-    assert xla_only_functions(portable.graph.as_graph_def()) == []
+    check_compiled_inference(model, x)
 
 
 def test_keras_save_load_round_trip(tmp_path):
