@@ -3,11 +3,11 @@
 import keras
 import tensorflow as tf
 
-from hdrkeras.layers.pad_to_multiple import PLACEMENTS, pad_amounts
+from hdrkeras.layers.pad_to_multiple import PaddingGeometry, pad_amounts
 
 
 @keras.saving.register_keras_serializable(package="hdrkeras")
-class CropPadding(keras.layers.Layer):
+class CropPadding(PaddingGeometry):
     """Removes the padding `PadToMultiple(multiple, placement)` added.
 
     Call args:
@@ -21,13 +21,6 @@ class CropPadding(keras.layers.Layer):
       placement: str. Same as the padding layer's. Defaults to "bottom_right".
     """
 
-    def __init__(self, multiple=8, placement="bottom_right", **kwargs):
-        super().__init__(**kwargs)
-        if placement not in PLACEMENTS:
-            raise ValueError(f"placement must be one of {PLACEMENTS}, got {placement!r}")
-        self.multiple = int(multiple)
-        self.placement = placement
-
     def call(self, inputs):
         y, reference = inputs
         shape = tf.shape(reference)
@@ -39,8 +32,3 @@ class CropPadding(keras.layers.Layer):
     def compute_output_shape(self, input_shape):
         y, ref = input_shape
         return (y[0], ref[1], ref[2], y[-1])
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"multiple": self.multiple, "placement": self.placement})
-        return config

@@ -22,8 +22,25 @@ def pad_amounts(n, multiple, placement):
     raise ValueError(f"placement must be one of {PLACEMENTS}, got {placement!r}")
 
 
+class PaddingGeometry(keras.layers.Layer):
+    """Base of PadToMultiple and CropPadding: the `multiple` and `placement` they share
+    (a crop must use its pad's geometry)."""
+
+    def __init__(self, multiple=8, placement="bottom_right", **kwargs):
+        super().__init__(**kwargs)
+        if placement not in PLACEMENTS:
+            raise ValueError(f"placement must be one of {PLACEMENTS}, got {placement!r}")
+        self.multiple = int(multiple)
+        self.placement = placement
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"multiple": self.multiple, "placement": self.placement})
+        return config
+
+
 @keras.saving.register_keras_serializable(package="hdrkeras")
-class PadToMultiple(keras.layers.Layer):
+class PadToMultiple(PaddingGeometry):
     """Reflect-pads H and W of an NHWC tensor to a multiple of `multiple`.
 
     Reflect = mirror without repeating the edge pixel (torch 'reflect', TF 'REFLECT');
@@ -40,13 +57,6 @@ class PadToMultiple(keras.layers.Layer):
         Defaults to "bottom_right".
     """
 
-    def __init__(self, multiple=8, placement="bottom_right", **kwargs):
-        super().__init__(**kwargs)
-        if placement not in PLACEMENTS:
-            raise ValueError(f"placement must be one of {PLACEMENTS}, got {placement!r}")
-        self.multiple = int(multiple)
-        self.placement = placement
-
     def call(self, x):
         shape = tf.shape(x)
         top, bottom = pad_amounts(shape[1], self.multiple, self.placement)
@@ -55,8 +65,3 @@ class PadToMultiple(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], None, None, input_shape[-1])
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"multiple": self.multiple, "placement": self.placement})
-        return config
