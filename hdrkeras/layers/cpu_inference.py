@@ -71,9 +71,3 @@ def inference_parts():
     thread count (or the CPU count when TF chooses), at most MAX_INFERENCE_PARTS."""
     threads = tf.config.threading.get_inter_op_parallelism_threads()
     return max(1, min(MAX_INFERENCE_PARTS, threads or os.cpu_count() or 1))
-
-
-def row_ranges(rows, parts):
-    """`parts` (start, stop) pairs of scalar tensors covering range(rows) in order, as
-    equal as possible (equal sizes share one XLA compile)."""
-    return [(rows * i // parts, rows * (i + 1) // parts) for i in range(parts)]

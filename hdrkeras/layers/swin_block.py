@@ -6,8 +6,8 @@ import tensorflow as tf
 from hdrkeras.layers.drop_path import DropPath
 from hdrkeras.layers.local_context_extractor import LocalContextExtractor
 from hdrkeras.layers.token_mlp import TokenMlp
-from hdrkeras.layers.cpu_inference import (compiled_inference, inference_parts, row_ranges,
-                                           use_band_loop, use_compiled_inference)
+from hdrkeras.layers.cpu_inference import (compiled_inference, inference_parts, use_band_loop,
+                                           use_compiled_inference)
 from hdrkeras.layers.window_attention import WindowAttention, map_bands, mask_to_bands, to_bands
 
 
@@ -125,17 +125,21 @@ class SwinBlock(keras.layers.Layer):
         if not compiled:
             y = self.rows_forward(bands, band_mask)
             return self._unshift_and_add_context(x, tf.reshape(y, shape))
+        # Equal parts (one XLA compile per block); rows padded with zeros to a multiple
+        # of the part count and dropped after.
+        rows, n_parts = tf.shape(bands)[0], inference_parts()
+        per_part = (rows + n_parts - 1) // n_parts
+        extra = per_part * n_parts - rows
+        bands = tf.pad(bands, [[0, extra], [0, 0], [0, 0], [0, 0]])
+        if band_mask is not None:
+            band_mask = tf.pad(band_mask, [[0, extra], [0, 0], [0, 0], [0, 0]])
         parts = []
-        for start, stop in row_ranges(tf.shape(bands)[0], inference_parts()):
-            rows = bands[start:stop]
-            mask = None if band_mask is None else band_mask[start:stop]
-            # A part is empty when there are fewer rows than parts; XLA rejects that.
-            parts.append(tf.cond(
-                stop > start,
-                lambda rows=rows, mask=mask: compiled_inference(
-                    self, "rows_forward", rows, mask),
-                lambda rows=rows: rows))
-        y = tf.reshape(tf.concat(parts, 0), shape)
+        for i in range(n_parts):
+            part = slice(i * per_part, (i + 1) * per_part)
+            parts.append(compiled_inference(
+                self, "rows_forward", bands[part],
+                None if band_mask is None else band_mask[part]))
+        y = tf.reshape(tf.concat(parts, 0)[:rows], shape)
         return compiled_inference(self, "_unshift_and_add_context", x, y)
 
     def rows_forward(self, bands, band_mask):
