@@ -4,12 +4,7 @@
 # export a SavedModel, reconstruct a held-out scene and print the evaluation table with the
 # classical baselines. Everything lands in $HDRKERAS_WORK (default: work/).
 # Rerunning resumes training where it stopped and reuses finished stages.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-bash scripts/setup.sh
-export TF_CPP_MIN_LOG_LEVEL=2
-PY=.venv/bin/python
-WORK=${HDRKERAS_WORK:-work}
+source "$(dirname "$0")/job_env.sh"
 # Short CPU schedule (the paper's is 300k steps per stage; see docs/training.md).
 STEPS_ALIGN=${STEPS_ALIGN:-60}
 STEPS_FUSION=${STEPS_FUSION:-300}

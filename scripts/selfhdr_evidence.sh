@@ -6,12 +6,7 @@
 # Short CPU schedule; env overrides: BACKBONE, STEPS, PATCH, BATCH, LR, HDRKERAS_WORK.
 # VGG19 weights cannot be downloaded here, so stage 2 runs with its VGG structure loss off
 # (--perceptual_weight 0) unless VGG_WEIGHTS points at a local file.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-bash scripts/setup.sh
-export TF_CPP_MIN_LOG_LEVEL=2
-PY=.venv/bin/python
-WORK=${HDRKERAS_WORK:-work}
+source "$(dirname "$0")/job_env.sh"
 BACKBONE=${BACKBONE:-ahdrnet}
 STEPS=${STEPS:-300}
 PATCH=${PATCH:-64}

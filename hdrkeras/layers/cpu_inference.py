@@ -1,8 +1,9 @@
 """How the window-attention layers run at inference on CPU.
 
 Decided at trace time: on CPU, inference loops over rows of windows (cache-resident
-logits) and, inside a tf.function, runs each block as one XLA cluster. Exports that must
-run without XLA trace under `portable_graphs()`.
+logits) and, inside a tf.function, runs each block as XLA-compiled calls (a Swin block's
+rows in `inference_parts()` concurrent parts). Exports that must run without XLA trace
+under `portable_graphs()`.
 """
 
 import contextlib

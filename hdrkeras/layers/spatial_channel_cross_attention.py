@@ -3,8 +3,8 @@
 import keras
 import tensorflow as tf
 
-from hdrkeras.layers.token_mlp import TokenMlp
 from hdrkeras.layers.cpu_inference import compiled_inference, use_compiled_inference
+from hdrkeras.layers.token_mlp import TokenMlp
 
 
 @keras.saving.register_keras_serializable(package="hdrkeras")

@@ -91,16 +91,25 @@ class SwinBlock(keras.layers.Layer):
             return self.banded_inference(x, attn_mask,
                                          compiled=use_compiled_inference(training))
         shape = tf.shape(x)
-        # Norms, MLP and residuals are per token, so they commute with the cyclic shift:
-        # shift once, run the whole block on the shifted map, shift back.
-        xs = tf.roll(x, shift=[-s, -s], axis=[1, 2]) if s > 0 else x
-        band_mask = None if s == 0 else mask_to_bands(
-            attn_mask, shape[0], shape[1] // ws, shape[2] // ws)
+        xs, band_mask = self._shift(x, attn_mask)
         a = self.attn.attend_bands(self.norm1(to_bands(xs, ws)), band_mask, training=training)
         y = xs + self.drop_path_layer(tf.reshape(a, shape), training=training)
         y = y + self.drop_path_layer(self.mlp(self.norm2(y), training=training),
                                      training=training)
         return self._unshift_and_add_context(x, y)
+
+    def _shift(self, x, attn_mask):
+        """(x cyclically shifted, its mask as [rows of windows, nw, N, N] or None).
+
+        Norms, MLP and residuals are per token, so they commute with the cyclic shift:
+        shift once, run the whole block on the shifted map, shift back.
+        """
+        s, ws = self.shift_size, self.window_size
+        if s == 0:
+            return x, None
+        shape = tf.shape(x)
+        band_mask = mask_to_bands(attn_mask, shape[0], shape[1] // ws, shape[2] // ws)
+        return tf.roll(x, shift=[-s, -s], axis=[1, 2]), band_mask
 
     def _unshift_and_add_context(self, x, y):
         if self.shift_size > 0:
@@ -116,12 +125,9 @@ class SwinBlock(keras.layers.Layer):
           row ranges. One compiled row loop is single-threaded; independent calls run
           concurrently on TF's inter-op threads.
         """
-        s, ws = self.shift_size, self.window_size
         shape = tf.shape(x)
-        xs = tf.roll(x, shift=[-s, -s], axis=[1, 2]) if s > 0 else x
-        bands = to_bands(xs, ws)
-        band_mask = None if s == 0 else mask_to_bands(
-            attn_mask, shape[0], shape[1] // ws, shape[2] // ws)
+        xs, band_mask = self._shift(x, attn_mask)
+        bands = to_bands(xs, self.window_size)
         if not compiled:
             y = self.rows_forward(bands, band_mask)
             return self._unshift_and_add_context(x, tf.reshape(y, shape))
