@@ -166,9 +166,13 @@ class WindowAttention(keras.layers.Layer):
         logits = tf.matmul(q, k, transpose_b=True) + bias[None]
         if band_mask is not None:
             logits = logits + tf.reshape(tf.cast(band_mask, logits.dtype), [-1, 1, n, n])
-        attn = tf.nn.softmax(logits, axis=-1)  # [R*nw, heads, N, N]
-        attn = self.attn_dropout(attn, training=training)
-        out = tf.matmul(attn, v)
+        # softmax(logits) @ v with the normalisation applied to the [N, hd] product
+        # instead of the [N, N] weights: one pass less over the logits (dropout, a
+        # per-weight scaling, commutes with the per-row division).
+        weights = tf.exp(logits - tf.reduce_max(logits, axis=-1, keepdims=True))
+        total = tf.reduce_sum(weights, axis=-1, keepdims=True)  # [R*nw, heads, N, 1]
+        weights = self.attn_dropout(weights, training=training)
+        out = tf.matmul(weights, v) / total
         # [R, nw, heads, ws, ws, hd] -> [R, ws, nw, ws, heads, hd]
         out = tf.transpose(tf.reshape(out, [r, nw, heads, ws, ws, hd]), [0, 3, 1, 4, 2, 5])
         out = tf.matmul(tf.reshape(out, [-1, c]), self.proj.kernel) + self.proj.bias
