@@ -108,6 +108,26 @@ def check_compiled_inference(model, inputs):
     assert xla_only_functions(portable.graph.as_graph_def()) == []
 
 
+def check_mixed_precision_inference(build_model, inputs):
+    """Under mixed_bfloat16 (as `--mixed_precision` on CPU), graph-mode CPU inference
+    (XLA-compiled blocks) runs and agrees with the vectorised pass to bf16 precision."""
+    import keras
+    import tensorflow as tf
+
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        model = build_model()
+        graph = tf.function(lambda d: model(d, training=False))(inputs)
+        plain = model(inputs, training=True)  # the vectorised pass; drop_path_rate is 0
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+    assert graph.dtype == tf.bfloat16
+    graph, plain = (tf.cast(t, tf.float32).numpy() for t in (graph, plain))
+    assert np.isfinite(graph).all()
+    np.testing.assert_allclose(graph, plain, atol=2e-2)
+
+
 def saved_model_graph(path):
     """The GraphDef of the SavedModel directory `path`."""
     from tensorflow.core.protobuf import saved_model_pb2

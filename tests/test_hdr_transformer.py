@@ -6,7 +6,8 @@ import keras
 import numpy as np
 import pytest
 
-from conftest import backbone_frames, check_compiled_inference, load_fixture
+from conftest import (backbone_frames, check_compiled_inference,
+                      check_mixed_precision_inference, load_fixture)
 from hdrkeras import convert
 from hdrkeras.convert.hdr_transformer import load_reference
 from hdrkeras.errors import ConfigError
@@ -62,6 +63,12 @@ def test_compiled_inference_equals_eager():
     check_compiled_inference(model, x)
 
 
+def test_mixed_precision_compiled_inference():
+    """The compiled LCE folds a float32 LayerNorm into a bf16 conv: dtypes must meet."""
+    check_mixed_precision_inference(
+        lambda: HDRTransformer(**TINY, drop_path_rate=0.0), frames(24, 40))
+
+
 def test_keras_save_load_round_trip(tmp_path):
     model = HDRTransformer(**TINY, padding="center_chop")
     assert HDRTransformer.from_config(model.get_config()).get_config() == model.get_config()
@@ -98,3 +105,29 @@ def test_strict_loading_and_inferred_config():
         convert.load_reference("hdr_transformer", broken, meta["config"])
     with pytest.raises(ConfigError, match="unknown config key 'upscale'"):
         convert.load_reference("hdr_transformer", weights, dict(meta["config"], upscale=2))
+
+
+@pytest.mark.parametrize("shift", [0, 4])
+def test_context_block_compiled_equals_plain_with_trained_like_weights(shift):
+    """The XLA inference path folds norm1 into the LCE's first conv and runs its 3x3
+    conv as fused products: equal to the plain layers when every LayerNorm scale and
+    shift and every bias is non-trivial (fresh layers have gamma 1, beta 0, bias 0)."""
+    import tensorflow as tf
+
+    from hdrkeras.layers.shifted_window_mask import ShiftedWindowMask
+    from hdrkeras.layers.swin_block import SwinBlock
+
+    rng = np.random.default_rng(shift)
+    x = tf.constant(rng.normal(0.5, 2.0, (2, 16, 24, 16)), tf.float32)
+    mask = ShiftedWindowMask(8, 4)(x)
+    block = SwinBlock(2, 8, shift, 2.0, local_context=True)
+    block([x, mask])
+    for weight in block.weights:
+        weight.assign(weight + rng.normal(0, 0.3, weight.shape).astype("float32"))
+    plain = block([x, mask], training=True).numpy()  # vectorised, drop_path is 0
+    compiled = tf.function(lambda a, m: block([a, m], training=False))(x, mask).numpy()
+    np.testing.assert_allclose(compiled, plain, atol=2e-5, rtol=1e-5)
+    lce_plain = block.lce(block.norm1(x)).numpy()
+    lce_fused = tf.function(block.lce.compiled_call, jit_compile=True)(x, block.norm1).numpy()
+    assert np.abs(lce_plain).max() > 1e-2
+    np.testing.assert_allclose(lce_fused, lce_plain, atol=2e-6, rtol=1e-5)

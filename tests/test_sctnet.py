@@ -7,7 +7,8 @@ import keras
 import numpy as np
 import pytest
 
-from conftest import backbone_frames, check_compiled_inference, load_fixture
+from conftest import (backbone_frames, check_compiled_inference,
+                      check_mixed_precision_inference, load_fixture)
 from hdrkeras import convert
 from hdrkeras.convert import torch_checkpoint
 from hdrkeras.errors import ConfigError, MissingWeightsError
@@ -70,6 +71,10 @@ def test_band_loop_equals_vectorised_path():
     x = frames(24, 40, batch=2)
     np.testing.assert_allclose(model(x, training=False).numpy(),
                                model(x, training=True).numpy(), atol=2e-6)
+
+
+def test_mixed_precision_compiled_inference():
+    check_mixed_precision_inference(lambda: SCTNet(**TINY, drop_path_rate=0.0), frames(24, 40))
 
 
 @pytest.mark.parametrize("h,w", [(37, 53), (5, 7)])

@@ -44,11 +44,26 @@ class LocalContextExtractor(keras.layers.Layer):
         self.built = True
 
     def call(self, x):
-        y = self.conv2(self.conv1(self.conv0(x)))
+        return self._excite(self.conv2(self.conv1(self.conv0(x))))
+
+    def _excite(self, y):
         y = tf.nn.leaky_relu(y, alpha=0.2)
         s = tf.reduce_mean(y, axis=[1, 2])
         s = tf.sigmoid(self.fc1(tf.nn.relu(self.fc0(s))))
         return y * s[:, None, None, :]
+
+    def compiled_call(self, x, norm):
+        """`self(norm(x))` written for XLA (inside an XLA-compiled function only).
+
+        The bottleneck is C/r = 7 channels wide at the default config, where library
+        convolutions idle: the LayerNorm `norm` is folded into conv0 (no normalised
+        C-channel map is written) and the 3x3 conv runs as nine broadcast
+        multiply-adds that XLA fuses into one loop. About a third less time than
+        `call` under XLA; outside XLA the broadcasts would be materialised, so the
+        plain graph keeps `call`.
+        """
+        h = _dense_of_layer_norm(x, norm, self.conv0.kernel[0, 0], self.conv0.bias)
+        return self._excite(self.conv2(_fused_conv3x3(h, self.conv1.kernel, self.conv1.bias)))
 
     def compute_output_shape(self, input_shape):
         return input_shape
@@ -57,3 +72,35 @@ class LocalContextExtractor(keras.layers.Layer):
         config = super().get_config()
         config.update({"reduction": self.reduction})
         return config
+
+
+def _dense_of_layer_norm(x, norm, kernel, bias):
+    """`norm(x) @ kernel + bias` without materialising norm(x).
+
+    norm(x) = (x - mean) * r * gamma + beta per token (r = 1 / std), so the product is
+    (x @ (gamma * kernel) - mean * colsum(gamma * kernel)) * r + beta @ kernel + bias:
+    one matmul on x and per-token statistics. Computed in float32, as Keras's
+    LayerNormalization does under a mixed policy (its gamma and beta stay float32).
+    """
+    dtype = x.dtype
+    x, kernel, bias = (tf.cast(t, tf.float32) for t in (x, kernel, bias))
+    scaled = norm.gamma[:, None] * kernel
+    mean = tf.reduce_mean(x, axis=-1, keepdims=True)
+    variance = tf.reduce_mean(tf.square(x - mean), axis=-1, keepdims=True)
+    rstd = tf.math.rsqrt(variance + norm.epsilon)
+    product = tf.tensordot(x, scaled, axes=1)
+    offset = tf.linalg.matvec(kernel, norm.beta, transpose_a=True) + bias
+    return tf.cast((product - mean * tf.reduce_sum(scaled, axis=0)) * rstd + offset, dtype)
+
+
+def _fused_conv3x3(h, kernel, bias):
+    """'same' zero-padded 3x3 conv of a few-channel map [B, H, W, Ci] with kernel
+    [3, 3, Ci, Co], as nine shifted broadcast products summed over Ci."""
+    height, width = tf.shape(h)[1], tf.shape(h)[2]
+    padded = tf.pad(h, [[0, 0], [1, 1], [1, 1], [0, 0]])
+    out = bias
+    for i in range(3):
+        for j in range(3):
+            tap = padded[:, i:i + height, j:j + width, :, None]
+            out = out + tf.reduce_sum(tap * kernel[i, j], axis=-2)
+    return out

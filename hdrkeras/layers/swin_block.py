@@ -111,11 +111,12 @@ class SwinBlock(keras.layers.Layer):
         band_mask = mask_to_bands(attn_mask, shape[0], shape[1] // ws, shape[2] // ws)
         return tf.roll(x, shift=[-s, -s], axis=[1, 2]), band_mask
 
-    def _unshift_and_add_context(self, x, y):
+    def _unshift_and_add_context(self, x, y, compiled=False):
         if self.shift_size > 0:
             y = tf.roll(y, shift=[self.shift_size, self.shift_size], axis=[1, 2])
         if self.local_context:
-            y = y + self.lce(self.norm1(x))
+            y = y + (self.lce.compiled_call(x, self.norm1) if compiled
+                     else self.lce(self.norm1(x)))
         return y
 
     def banded_inference(self, x, attn_mask, compiled=False):
@@ -146,7 +147,7 @@ class SwinBlock(keras.layers.Layer):
                 self, "rows_forward", bands[part],
                 None if band_mask is None else band_mask[part]))
         y = tf.reshape(tf.concat(parts, 0)[:rows], shape)
-        return compiled_inference(self, "_unshift_and_add_context", x, y)
+        return compiled_inference(self, "_unshift_and_add_context", x, y, True)
 
     def rows_forward(self, bands, band_mask):
         """Attention and MLP with residuals on rows of windows [R, ws, W, C], row by row."""
