@@ -1,5 +1,6 @@
 """Shared pytest helpers: locating parity fixtures and failing loudly when they are absent."""
 
+import builtins
 import json
 import os
 import pathlib
@@ -126,6 +127,20 @@ def check_mixed_precision_inference(build_model, inputs):
     graph, plain = (tf.cast(t, tf.float32).numpy() for t in (graph, plain))
     assert np.isfinite(graph).all()
     np.testing.assert_allclose(graph, plain, atol=2e-2)
+
+
+def hide_modules(monkeypatch, *names):
+    """Makes `import NAME` (and its submodules) fail as if NAME were not installed, unless
+    it is already in sys.modules (a stand-in put there by the code under test)."""
+    real_import = builtins.__import__
+
+    def guarded(name, *args, **kwargs):
+        top = name.split(".")[0]
+        if top in names and name not in sys.modules:
+            raise ImportError(f"No module named {top!r}")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", guarded)
 
 
 def saved_model_graph(path):

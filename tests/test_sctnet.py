@@ -1,14 +1,14 @@
 """SCTNet: parity with the official PyTorch model, any-size inference, config and save/load,
 RGB import, shifted-window mask, strict weight loading and the optional-torch reader."""
 
-import builtins
+import sys
 
 import keras
 import numpy as np
 import pytest
 
 from conftest import (backbone_frames, check_compiled_inference,
-                      check_mixed_precision_inference, load_fixture)
+                      check_mixed_precision_inference, hide_modules, load_fixture)
 from hdrkeras import convert
 from hdrkeras.convert import torch_checkpoint
 from hdrkeras.errors import ConfigError, MissingWeightsError
@@ -136,14 +136,9 @@ def test_strict_loading_names_missing_and_unexpected_keys():
 
 
 def test_torch_checkpoint_reader_without_torch(monkeypatch, tmp_path):
-    real_import = builtins.__import__
-
-    def no_torch(name, *args, **kwargs):
-        if name == "torch" or name.startswith("torch."):
-            raise ImportError("No module named 'torch'")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_torch)
+    for name in [m for m in sys.modules if m == "torch" or m.startswith("torch.")]:
+        monkeypatch.delitem(sys.modules, name)
+    hide_modules(monkeypatch, "torch")
     with pytest.raises(MissingWeightsError, match=r"pip install hdrkeras\[convert\]"):
         torch_checkpoint.read_torch_checkpoint(tmp_path / "sctnet.pth")
 

@@ -129,7 +129,7 @@ def _set_threads(threads):
         tf.config.threading.set_inter_op_parallelism_threads(int(threads))
 
 
-def _time_runs(fn, warmup, runs):
+def time_runs(fn, warmup, runs):
     for _ in range(warmup):
         fn()
     rss_before = current_rss_mb()
@@ -235,7 +235,7 @@ def measure(spec):
             return run_tiled(predictor, ldr, exposures, tile=spec.tile, overlap=spec.overlap)
     result["frames"] = frames
     result["params"] = params
-    times, rss_before, peak, reset = _time_runs(fn, spec.warmup, spec.runs)
+    times, rss_before, peak, reset = time_runs(fn, spec.warmup, spec.runs)
     result.update({
         "median_ms": float(np.median(times) * 1000.0),
         "min_ms": float(np.min(times) * 1000.0),

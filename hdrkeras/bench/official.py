@@ -1,0 +1,186 @@
+"""python -m hdrkeras.bench.official --repo CHECKOUT --method NAME [--size HxW]
+[--threads N] [--runs R] [--warmup W] [--json]
+
+Times an official PyTorch backbone from the user's local checkout of its repository, the
+way `python -m hdrkeras.bench` times ours (batch 1, random inputs, median after warm-up,
+peak RSS of the timed runs), so both can be measured in one session on one machine: the
+only comparison a shared, noisy host allows. Weights are random (timing only); the
+checkout's parameter count is checked against the official default so a wrong file or
+config cannot pass for the official network. Needs the `official` extra (PyTorch CPU,
+einops). The official code is read from the checkout, never copied into hdrkeras.
+"""
+
+import dataclasses
+import importlib.util
+import json
+import os
+import sys
+import types
+
+import numpy as np
+
+from hdrkeras.bench.inference import format_result, parse_size, time_runs
+from hdrkeras.errors import ConfigError, DataError, MissingWeightsError
+
+
+@dataclasses.dataclass(frozen=True)
+class OfficialModel:
+    """Where an official network lives in its repository and what it should hold.
+
+    Attributes:
+      path: file inside the checkout (cszhilu1998/SelfHDR layout).
+      class_name: the nn.Module built with its default arguments, as SelfHDR does.
+      params: its parameter count at those defaults.
+    """
+
+    path: str
+    class_name: str
+    params: int
+
+
+# SelfHDR's models/ carries all four backbones at their official defaults.
+OFFICIAL_MODELS = {
+    "ahdrnet": OfficialModel("models/ahdrnet.py", "AHDR", 1_241_507),
+    "fshdr": OfficialModel("models/fshdr.py", "FSHDR", 1_833_603),
+    "hdr_transformer": OfficialModel("models/hdr_transformer.py", "HDRTransformer", 1_222_113),
+    "sctnet": OfficialModel("models/sctnet.py", "SCTNet", 994_555),
+}
+
+
+def _import_torch():
+    try:
+        import torch  # noqa: PLC0415 - optional dependency, imported on use only
+    except ImportError as e:
+        raise MissingWeightsError(
+            f"timing the official PyTorch code needs torch; install it with "
+            f"`pip install -e '.[official]'` ({e})") from None
+    return torch
+
+
+def _timm_stand_in(torch):
+    """`timm.models.layers` as the official Swin files use it (DropPath, to_2tuple,
+    trunc_normal_). timm itself needs torchvision, which does not install beside the CPU
+    build of torch on every machine; identity at inference, so timing is unaffected."""
+    nn = torch.nn
+
+    class DropPath(nn.Module):
+        def __init__(self, drop_prob=0.0):
+            super().__init__()
+            self.drop_prob = drop_prob
+
+        def forward(self, x):
+            if not self.training or not self.drop_prob:
+                return x
+            keep = 1.0 - self.drop_prob
+            mask = x.new_empty((x.shape[0],) + (1,) * (x.dim() - 1)).bernoulli_(keep)
+            return x * mask / keep
+
+    def to_2tuple(x):
+        return tuple(x) if isinstance(x, (list, tuple)) else (x, x)
+
+    def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0):
+        return nn.init.trunc_normal_(tensor, mean, std, a, b)
+
+    layers = types.ModuleType("timm.models.layers")
+    layers.DropPath, layers.to_2tuple, layers.trunc_normal_ = DropPath, to_2tuple, trunc_normal_
+    models = types.ModuleType("timm.models")
+    models.layers = layers
+    timm = types.ModuleType("timm")
+    timm.models = models
+    return {"timm": timm, "timm.models": models, "timm.models.layers": layers}
+
+
+def official_class(repo, method, torch):
+    """The official nn.Module class of `method` from the checkout at `repo`."""
+    if method not in OFFICIAL_MODELS:
+        raise ConfigError(f"no official PyTorch model known for {method!r}; "
+                          f"known: {', '.join(sorted(OFFICIAL_MODELS))}")
+    entry = OFFICIAL_MODELS[method]
+    if not os.path.isdir(repo):
+        raise DataError(f"{repo}: official checkout not found (clone cszhilu1998/SelfHDR)")
+    path = os.path.join(repo, entry.path)
+    if not os.path.isfile(path):
+        raise DataError(f"{path}: not in the checkout (expected the SelfHDR layout, "
+                        f"{entry.path})")
+    try:
+        import timm.models.layers  # noqa: F401, PLC0415 - the real one when it imports
+    except ImportError:
+        for name, module in _timm_stand_in(torch).items():
+            sys.modules.setdefault(name, module)
+    spec = importlib.util.spec_from_file_location(f"official_{method}", path)
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    except ImportError as e:
+        raise MissingWeightsError(f"{path}: cannot import it ({e}); the official code "
+                                  f"needs `pip install -e '.[official]'`") from None
+    cls = getattr(module, entry.class_name, None)
+    if cls is None:
+        raise DataError(f"{path}: no class {entry.class_name}")
+    return cls
+
+
+def measure_official(repo, method, height=256, width=256, threads=None, runs=3, warmup=1,
+                     seed=0):
+    """Times the official network's forward on CPU; returns a `format_result` dict."""
+    if runs < 1 or warmup < 0:
+        raise ConfigError(f"--runs must be >= 1 and --warmup >= 0, got {runs}, {warmup}")
+    torch = _import_torch()
+    if threads:
+        torch.set_num_threads(int(threads))
+    net = official_class(repo, method, torch)().eval()
+    params = int(sum(p.numel() for p in net.parameters()))
+    expected = OFFICIAL_MODELS[method].params
+    if params != expected:
+        raise DataError(f"{os.path.join(repo, OFFICIAL_MODELS[method].path)}: "
+                        f"{OFFICIAL_MODELS[method].class_name}() has {params:,} parameters, "
+                        f"the official default has {expected:,}: not the official network")
+    rng = np.random.default_rng(seed)
+    frames = [torch.from_numpy(rng.uniform(0, 1, (1, 6, height, width)).astype(np.float32))
+              for _ in range(3)]
+
+    def forward():
+        with torch.no_grad():
+            return net(*frames)
+
+    times, rss_before, peak, reset = time_runs(forward, warmup, runs)
+    return {
+        "method": f"official {method} (PyTorch {torch.__version__})", "backbone": method,
+        "implementation": "official", "mode": "inference",
+        "height": height, "width": width, "batch": 1, "frames": 3, "params": params,
+        "threads": threads, "tile": None, "overlap": None, "runs": runs, "warmup": warmup,
+        "xla": False, "device": "CPU",
+        "median_ms": float(np.median(times) * 1000.0),
+        "min_ms": float(np.min(times) * 1000.0), "max_ms": float(np.max(times) * 1000.0),
+        "rss_before_mb": round(rss_before, 1), "peak_rss_mb": round(peak, 1),
+        "peak_delta_mb": round(max(peak - rss_before, 0.0), 1), "peak_reset": reset,
+    }
+
+
+def main(argv):
+    from absl import flags
+
+    f = flags.FLAGS
+    if len(argv) > 1:
+        raise ConfigError(f"unexpected arguments: {' '.join(argv[1:])}")
+    if not f.repo or not f.method:
+        raise ConfigError("give --repo CHECKOUT and --method NAME")
+    height, width = parse_size(f.size)
+    result = measure_official(f.repo, f.method, height, width, f.threads, f.runs, f.warmup)
+    print(json.dumps(result) if f.json else format_result(result), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    from absl import flags
+
+    flags.DEFINE_string("repo", None, "Local checkout of the official repository (SelfHDR).")
+    flags.DEFINE_string("method", None, f"One of {', '.join(sorted(OFFICIAL_MODELS))}.")
+    flags.DEFINE_string("size", "256x256", "Input size HxW.")
+    flags.DEFINE_integer("threads", None, "torch intra-op threads (default: torch's choice).")
+    flags.DEFINE_integer("runs", 3, "Timed runs (median reported).")
+    flags.DEFINE_integer("warmup", 1, "Untimed warm-up runs.")
+    flags.DEFINE_bool("json", False, "Print one JSON line.")
+    from hdrkeras import cli
+
+    cli.run_main(main)

@@ -1,0 +1,89 @@
+"""python -m hdrkeras.bench.report FILE.jsonl
+
+Summarises one benchmark session (the JSON lines of `hdrkeras.bench --json`,
+`hdrkeras.bench.official --json` and `hdrkeras.bench.host --json`, as written by
+scripts/bench_backbones.sh) as a Markdown table: per backbone, the median over rounds of
+each round's median for hdrkeras and for the official code, their ratio and peak RSS, and
+the host matmul rates that bracketed the session. Rounds alternate the two, so drift of
+the shared host falls on both alike.
+"""
+
+import json
+import sys
+
+import numpy as np
+
+from hdrkeras.errors import DataError
+
+
+def read_session(path):
+    """(host rates in GFLOP/s, {(backbone, implementation): [result, ...]}) from a .jsonl."""
+    rates, groups = [], {}
+    try:
+        with open(path) as f:
+            lines = [ln for ln in f if ln.strip()]
+    except OSError as e:
+        raise DataError(f"{path}: cannot read benchmark session ({e.strerror})") from None
+    for number, line in enumerate(lines, 1):
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise DataError(f"{path}:{number}: not a JSON line ({e.msg})") from None
+        if "gflops" in record:
+            rates.append(record["gflops"])
+            continue
+        if "median_ms" not in record:
+            raise DataError(f"{path}:{number}: neither a benchmark nor a host-rate result")
+        backbone = record.get("backbone", record["method"])
+        implementation = record.get("implementation",
+                                    "hdrkeras --xla" if record.get("xla") else "hdrkeras")
+        groups.setdefault((backbone, implementation), []).append(record)
+    return rates, groups
+
+
+def _seconds(results):
+    per_round = [r["median_ms"] / 1000.0 for r in results]
+    return float(np.median(per_round)), per_round
+
+
+def markdown(rates, groups):
+    """The session's table (see module docstring)."""
+    lines = ["| backbone | params | hdrkeras | official PyTorch | official / hdrkeras | "
+             "peak RSS hdrkeras / official |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for backbone in dict.fromkeys(b for b, _ in groups):
+        ours, theirs = groups.get((backbone, "hdrkeras")), groups.get((backbone, "official"))
+        cells = [backbone, f"{(ours or theirs)[0]['params']:,}"]
+        ratio, rss = "", []
+        for results in (ours, theirs):
+            if not results:
+                cells.append("")
+                continue
+            median, per_round = _seconds(results)
+            cells.append(f"{median:.2f} s ({', '.join(f'{t:.2f}' for t in per_round)})")
+            rss.append(f"{max(r['peak_rss_mb'] for r in results):,.0f} MB")
+        if ours and theirs:
+            ratio = f"{_seconds(theirs)[0] / _seconds(ours)[0]:.1f}x"
+        cells += [ratio, " / ".join(rss)]
+        lines.append("| " + " | ".join(cells) + " |")
+    if rates:
+        lines.append("")
+        lines.append("Host matmul rate (2048², float32) at the start and end of the session: "
+                     + ", ".join(f"{r:.0f}" for r in rates) + " GFLOP/s.")
+    return "\n".join(lines)
+
+
+def main(argv):
+    if len(argv) != 2:
+        print("usage: python -m hdrkeras.bench.report FILE.jsonl", file=sys.stderr)
+        return 2
+    try:
+        print(markdown(*read_session(argv[1])))
+    except DataError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

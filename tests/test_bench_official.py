@@ -1,0 +1,137 @@
+"""Same-session comparison tools: host matmul rate, official PyTorch timing from a local
+checkout (loading, parameter check, error paths) and the session report."""
+
+import json
+import os
+import subprocess
+import sys
+import types
+
+import pytest
+
+from conftest import hide_modules
+from hdrkeras.bench import host, official, report
+from hdrkeras.errors import ConfigError, DataError, MissingWeightsError
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# Stands in for torch where only `nn.Module` / `nn.init` are touched (the timm stand-in).
+FAKE_TORCH = types.SimpleNamespace(nn=types.SimpleNamespace(
+    Module=object, init=types.SimpleNamespace(trunc_normal_=lambda t, *a: t)))
+
+
+def _checkout(tmp_path, source, name="ahdrnet.py"):
+    (tmp_path / "models").mkdir(exist_ok=True)
+    (tmp_path / "models" / name).write_text(source)
+    return str(tmp_path)
+
+
+def test_host_matmul_rate():
+    assert host.matmul_gflops(128, runs=2, threads=1) > 0.01
+    with pytest.raises(ConfigError, match="--size"):
+        host.matmul_gflops(0)
+
+
+def test_official_class_from_checkout_with_timm_stand_in(tmp_path, monkeypatch):
+    for name in ("timm", "timm.models", "timm.models.layers"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    hide_modules(monkeypatch, "timm")  # as where timm cannot install
+    repo = _checkout(tmp_path, "from timm.models.layers import to_2tuple, DropPath\n"
+                               "class AHDR:\n    size = to_2tuple(8)\n    drop = DropPath\n")
+    cls = official.official_class(repo, "ahdrnet", FAKE_TORCH)
+    assert cls.__name__ == "AHDR" and cls.size == (8, 8)
+    for name in ("timm", "timm.models", "timm.models.layers"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+
+
+def test_official_class_errors_name_the_problem(tmp_path):
+    with pytest.raises(ConfigError, match="no official PyTorch model known for 'esbn'.*sctnet"):
+        official.official_class(str(tmp_path), "esbn", FAKE_TORCH)
+    with pytest.raises(DataError, match="official checkout not found"):
+        official.official_class(str(tmp_path / "absent"), "ahdrnet", FAKE_TORCH)
+    with pytest.raises(DataError, match=r"models/fshdr\.py: not in the checkout"):
+        official.official_class(str(tmp_path), "fshdr", FAKE_TORCH)
+    repo = _checkout(tmp_path, "class Other:\n    pass\n")
+    with pytest.raises(DataError, match="ahdrnet.py: no class AHDR"):
+        official.official_class(repo, "ahdrnet", FAKE_TORCH)
+    repo = _checkout(tmp_path, "import no_such_package_here\n", "sctnet.py")
+    with pytest.raises(MissingWeightsError, match=r"sctnet\.py: cannot import it.*\[official\]"):
+        official.official_class(repo, "sctnet", FAKE_TORCH)
+
+
+def test_measure_official_without_torch(monkeypatch, tmp_path):
+    for name in [m for m in sys.modules if m == "torch" or m.startswith("torch.")]:
+        monkeypatch.delitem(sys.modules, name)
+    hide_modules(monkeypatch, "torch")
+    with pytest.raises(MissingWeightsError, match=r"needs torch.*pip install -e '\.\[official\]'"):
+        official.measure_official(str(tmp_path), "ahdrnet", 16, 16, runs=1)
+
+
+def test_measure_official_times_the_checkout_and_checks_its_size(tmp_path, monkeypatch):
+    pytest.importorskip("torch", reason="needs the `official` extra (PyTorch)")
+    repo = _checkout(tmp_path, "import torch\n"
+                               "class AHDR(torch.nn.Module):\n"
+                               "    def __init__(self):\n"
+                               "        super().__init__()\n"
+                               "        self.conv = torch.nn.Conv2d(18, 3, 3, padding=1)\n"
+                               "    def forward(self, x1, x2, x3):\n"
+                               "        return self.conv(torch.cat([x1, x2, x3], 1))\n")
+    entry = official.OFFICIAL_MODELS["ahdrnet"]
+    monkeypatch.setitem(official.OFFICIAL_MODELS, "ahdrnet",
+                        official.OfficialModel(entry.path, entry.class_name, 18 * 3 * 9 + 3))
+    r = official.measure_official(repo, "ahdrnet", 16, 24, threads=1, runs=2, warmup=1)
+    assert r["implementation"] == "official" and r["backbone"] == "ahdrnet"
+    assert r["params"] == 489 and (r["height"], r["width"]) == (16, 24)
+    assert 0 < r["min_ms"] <= r["median_ms"] <= r["max_ms"]
+    monkeypatch.setitem(official.OFFICIAL_MODELS, "ahdrnet", entry)
+    with pytest.raises(DataError, match="has 489 parameters, the official default has "
+                                        "1,241,507: not the official network"):
+        official.measure_official(repo, "ahdrnet", 16, 16, runs=1)
+
+
+def test_official_cli_user_error_is_one_line(tmp_path):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    env["PYTHONPATH"] = REPO + os.pathsep + env.get("PYTHONPATH", "")
+    proc = subprocess.run([sys.executable, "-m", "hdrkeras.bench.official", "--repo",
+                           str(tmp_path / "absent"), "--method", "ahdrnet"],
+                          capture_output=True, text=True, env=env, cwd=REPO, timeout=300)
+    assert proc.returncode == 1
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("error:") and ("torch" in last or "absent" in last)
+    assert "Traceback" not in proc.stderr
+
+
+def _result(backbone, implementation, median_ms, rss=900.0):
+    r = {"method": backbone, "median_ms": median_ms, "params": 1_222_113, "peak_rss_mb": rss}
+    if implementation == "official":
+        r.update(backbone=backbone, implementation="official",
+                 method=f"official {backbone} (PyTorch x)")
+    return r
+
+
+def test_report_takes_the_median_of_round_medians(tmp_path):
+    lines = [{"gflops": 371.0}, _result("hdr_transformer", "official", 4400.0),
+             _result("hdr_transformer", "hdrkeras", 900.0, rss=1384.0),
+             _result("hdr_transformer", "official", 4600.0),
+             _result("hdr_transformer", "hdrkeras", 1000.0),
+             _result("hdr_transformer", "official", 4500.0),
+             _result("hdr_transformer", "hdrkeras", 950.0), {"gflops": 440.0}]
+    path = tmp_path / "session.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in lines))
+    text = report.markdown(*report.read_session(str(path)))
+    row = next(ln for ln in text.splitlines() if ln.startswith("| hdr_transformer"))
+    assert "0.95 s (0.90, 1.00, 0.95)" in row and "4.50 s (4.40, 4.60, 4.50)" in row
+    assert "4.7x" in row and "1,384 MB / 900 MB" in row and "1,222,113" in row
+    assert "371, 440 GFLOP/s" in text
+
+
+def test_report_bad_lines_name_file_and_line(tmp_path):
+    path = tmp_path / "session.jsonl"
+    path.write_text('{"gflops": 1}\nnot json\n')
+    with pytest.raises(DataError, match=r"session\.jsonl:2: not a JSON line"):
+        report.read_session(str(path))
+    path.write_text('{"something": 1}\n')
+    with pytest.raises(DataError, match=r"session\.jsonl:1: neither a benchmark"):
+        report.read_session(str(path))
+    with pytest.raises(DataError, match="absent.jsonl: cannot read"):
+        report.read_session(str(tmp_path / "absent.jsonl"))
