@@ -27,7 +27,7 @@ def _checkout(tmp_path, source, name="ahdrnet.py"):
 
 
 def test_host_matmul_rate():
-    assert host.matmul_gflops(128, runs=2, threads=1) > 0.01
+    assert host.matmul_gflops(128, runs=2) > 0.01
     with pytest.raises(ConfigError, match="--size"):
         host.matmul_gflops(0)
 

@@ -21,8 +21,12 @@ def matmul_gflops(size=2048, runs=5, threads=None):
     import tensorflow as tf
 
     if threads:
-        tf.config.threading.set_intra_op_parallelism_threads(int(threads))
-        tf.config.threading.set_inter_op_parallelism_threads(int(threads))
+        try:
+            tf.config.threading.set_intra_op_parallelism_threads(int(threads))
+            tf.config.threading.set_inter_op_parallelism_threads(int(threads))
+        except RuntimeError:
+            raise ConfigError("threads can only be set before TensorFlow runs its first op; "
+                              "use `python -m hdrkeras.bench.host --threads N`") from None
     rng = np.random.default_rng(0)
     a, b = (tf.constant(rng.standard_normal((size, size), dtype=np.float32)) for _ in "ab")
     tf.matmul(a, b).numpy()
