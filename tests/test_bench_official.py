@@ -1,6 +1,7 @@
 """Same-session comparison tools: host matmul rate, official PyTorch timing from a local
 checkout (loading, parameter check, error paths) and the session report."""
 
+import contextlib
 import json
 import os
 import subprocess
@@ -67,22 +68,76 @@ def test_measure_official_without_torch(monkeypatch, tmp_path):
         official.measure_official(str(tmp_path), "ahdrnet", 16, 16, runs=1)
 
 
-def test_measure_official_times_the_checkout_and_checks_its_size(tmp_path, monkeypatch):
-    pytest.importorskip("torch", reason="needs the `official` extra (PyTorch)")
-    repo = _checkout(tmp_path, "import torch\n"
-                               "class AHDR(torch.nn.Module):\n"
-                               "    def __init__(self):\n"
-                               "        super().__init__()\n"
-                               "        self.conv = torch.nn.Conv2d(18, 3, 3, padding=1)\n"
-                               "    def forward(self, x1, x2, x3):\n"
-                               "        return self.conv(torch.cat([x1, x2, x3], 1))\n")
+def _stand_in_torch():
+    """The slice of torch `measure_official` touches, so its bookkeeping (threads, inputs,
+    parameter check, timing fields) is tested where the `official` extra is absent."""
+    torch = types.ModuleType("torch")
+    torch.__version__ = "stand-in"
+    torch.threads = []
+    torch.set_num_threads = torch.threads.append
+    torch.from_numpy = lambda array: array
+    torch.no_grad = contextlib.nullcontext
+
+    class Parameter:
+        def __init__(self, count):
+            self.count = count
+
+        def numel(self):
+            return self.count
+
+    class Module:
+        def eval(self):
+            return self
+
+        def __call__(self, *inputs):
+            return self.forward(*inputs)
+
+        def parameters(self):
+            return [v for v in vars(self).values() if isinstance(v, Parameter)]
+
+    torch.nn = types.SimpleNamespace(Module=Module, Parameter=Parameter,
+                                     init=types.SimpleNamespace(trunc_normal_=lambda t, *a: t))
+    return torch
+
+
+REAL_SOURCE = """import torch
+class AHDR(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(18, 3, 3, padding=1)
+    def forward(self, x1, x2, x3):
+        return self.conv(torch.cat([x1, x2, x3], 1))
+"""
+STAND_IN_SOURCE = """import torch
+class AHDR(torch.nn.Module):
+    def __init__(self):
+        self.weight = torch.nn.Parameter(489)
+    def forward(self, x1, x2, x3):
+        assert x1.shape == x2.shape == x3.shape == (1, 6, 16, 24)
+        return x1 + x2 + x3
+"""
+
+
+@pytest.mark.parametrize("kind", ["stand_in", "pytorch"])
+def test_measure_official_times_the_checkout_and_checks_its_size(tmp_path, monkeypatch, kind):
+    if kind == "pytorch":
+        pytest.importorskip("torch", reason="needs the `official` extra (PyTorch); the "
+                                            "stand-in case covers the rest")
+        repo = _checkout(tmp_path, REAL_SOURCE)
+    else:
+        torch = _stand_in_torch()
+        monkeypatch.setitem(sys.modules, "torch", torch)
+        repo = _checkout(tmp_path, STAND_IN_SOURCE)
     entry = official.OFFICIAL_MODELS["ahdrnet"]
     monkeypatch.setitem(official.OFFICIAL_MODELS, "ahdrnet",
                         official.OfficialModel(entry.path, entry.class_name, 18 * 3 * 9 + 3))
     r = official.measure_official(repo, "ahdrnet", 16, 24, threads=1, runs=2, warmup=1)
     assert r["implementation"] == "official" and r["backbone"] == "ahdrnet"
     assert r["params"] == 489 and (r["height"], r["width"]) == (16, 24)
+    assert r["runs"] == 2 and r["threads"] == 1
     assert 0 < r["min_ms"] <= r["median_ms"] <= r["max_ms"]
+    if kind == "stand_in":
+        assert torch.threads == [1] and r["method"] == "official ahdrnet (PyTorch stand-in)"
     monkeypatch.setitem(official.OFFICIAL_MODELS, "ahdrnet", entry)
     with pytest.raises(DataError, match="has 489 parameters, the official default has "
                                         "1,241,507: not the official network"):
