@@ -11,6 +11,7 @@ import time
 
 import numpy as np
 
+from hdrkeras.bench.inference import set_threads
 from hdrkeras.errors import ConfigError
 
 
@@ -18,15 +19,9 @@ def matmul_gflops(size=2048, runs=5, threads=None):
     """Median GFLOP/s of `runs` float32 [size, size] matmuls after one warm-up."""
     if size < 1 or runs < 1:
         raise ConfigError(f"--size and --runs must be >= 1, got {size}, {runs}")
+    set_threads(threads)
     import tensorflow as tf
 
-    if threads:
-        try:
-            tf.config.threading.set_intra_op_parallelism_threads(int(threads))
-            tf.config.threading.set_inter_op_parallelism_threads(int(threads))
-        except RuntimeError:
-            raise ConfigError("threads can only be set before TensorFlow runs its first op; "
-                              "use `python -m hdrkeras.bench.host --threads N`") from None
     rng = np.random.default_rng(0)
     a, b = (tf.constant(rng.standard_normal((size, size), dtype=np.float32)) for _ in "ab")
     tf.matmul(a, b).numpy()

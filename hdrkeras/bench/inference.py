@@ -121,15 +121,22 @@ def reset_peak_rss():
         return False
 
 
-def _set_threads(threads):
+def set_threads(threads):
+    """TF intra- and inter-op threads (None: TF's choice); only before TF's first op."""
     if threads:
         import tensorflow as tf
 
-        tf.config.threading.set_intra_op_parallelism_threads(int(threads))
-        tf.config.threading.set_inter_op_parallelism_threads(int(threads))
+        try:
+            tf.config.threading.set_intra_op_parallelism_threads(int(threads))
+            tf.config.threading.set_inter_op_parallelism_threads(int(threads))
+        except RuntimeError:
+            raise ConfigError("threads can only be set before TensorFlow runs its first op; "
+                              "give --threads to the benchmark command instead") from None
 
 
 def time_runs(fn, warmup, runs):
+    """Times `runs` calls of fn after `warmup` untimed ones: the result dict's timing and
+    peak-memory fields (see `format_result`)."""
     for _ in range(warmup):
         fn()
     rss_before = current_rss_mb()
@@ -140,7 +147,15 @@ def time_runs(fn, warmup, runs):
         fn()
         times.append(time.perf_counter() - start)
     peak = peak_rss_mb()
-    return times, rss_before, peak, reset
+    return {
+        "median_ms": float(np.median(times) * 1000.0),
+        "min_ms": float(np.min(times) * 1000.0),
+        "max_ms": float(np.max(times) * 1000.0),
+        "rss_before_mb": round(rss_before, 1),
+        "peak_rss_mb": round(peak, 1),
+        "peak_delta_mb": round(max(peak - rss_before, 0.0), 1),
+        "peak_reset": reset,
+    }
 
 
 def _inference_target(spec):
@@ -212,7 +227,7 @@ def measure(spec):
         raise ConfigError(f"--runs must be >= 1 and --warmup >= 0, got {spec.runs}, {spec.warmup}")
     if spec.batch < 1:
         raise ConfigError(f"--batch must be >= 1, got {spec.batch}")
-    _set_threads(spec.threads)
+    set_threads(spec.threads)
     import tensorflow as tf
 
     result = {"method": spec.method or spec.model, "mode": "train" if spec.train else "inference",
@@ -235,16 +250,7 @@ def measure(spec):
             return run_tiled(predictor, ldr, exposures, tile=spec.tile, overlap=spec.overlap)
     result["frames"] = frames
     result["params"] = params
-    times, rss_before, peak, reset = time_runs(fn, spec.warmup, spec.runs)
-    result.update({
-        "median_ms": float(np.median(times) * 1000.0),
-        "min_ms": float(np.min(times) * 1000.0),
-        "max_ms": float(np.max(times) * 1000.0),
-        "rss_before_mb": round(rss_before, 1),
-        "peak_rss_mb": round(peak, 1),
-        "peak_delta_mb": round(max(peak - rss_before, 0.0), 1),
-        "peak_reset": reset,
-    })
+    result.update(time_runs(fn, spec.warmup, spec.runs))
     return result
 
 

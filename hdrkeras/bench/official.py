@@ -129,12 +129,12 @@ def measure_official(repo, method, height=256, width=256, threads=None, runs=3, 
     if threads:
         torch.set_num_threads(int(threads))
     net = official_class(repo, method, torch)().eval()
+    entry = OFFICIAL_MODELS[method]
     params = int(sum(p.numel() for p in net.parameters()))
-    expected = OFFICIAL_MODELS[method].params
-    if params != expected:
-        raise DataError(f"{os.path.join(repo, OFFICIAL_MODELS[method].path)}: "
-                        f"{OFFICIAL_MODELS[method].class_name}() has {params:,} parameters, "
-                        f"the official default has {expected:,}: not the official network")
+    if params != entry.params:
+        raise DataError(f"{os.path.join(repo, entry.path)}: {entry.class_name}() has "
+                        f"{params:,} parameters, the official default has {entry.params:,}: "
+                        f"not the official network")
     rng = np.random.default_rng(seed)
     frames = [torch.from_numpy(rng.uniform(0, 1, (1, 6, height, width)).astype(np.float32))
               for _ in range(3)]
@@ -143,17 +143,12 @@ def measure_official(repo, method, height=256, width=256, threads=None, runs=3, 
         with torch.no_grad():
             return net(*frames)
 
-    times, rss_before, peak, reset = time_runs(forward, warmup, runs)
     return {
         "method": f"official {method} (PyTorch {torch.__version__})", "backbone": method,
         "implementation": "official", "mode": "inference",
         "height": height, "width": width, "batch": 1, "frames": 3, "params": params,
         "threads": threads, "tile": None, "overlap": None, "runs": runs, "warmup": warmup,
-        "xla": False, "device": "CPU",
-        "median_ms": float(np.median(times) * 1000.0),
-        "min_ms": float(np.min(times) * 1000.0), "max_ms": float(np.max(times) * 1000.0),
-        "rss_before_mb": round(rss_before, 1), "peak_rss_mb": round(peak, 1),
-        "peak_delta_mb": round(max(peak - rss_before, 0.0), 1), "peak_reset": reset,
+        "xla": False, "device": "CPU", **time_runs(forward, warmup, runs),
     }
 
 

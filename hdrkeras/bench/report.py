@@ -9,11 +9,10 @@ the shared host falls on both alike.
 """
 
 import json
-import sys
 
 import numpy as np
 
-from hdrkeras.errors import DataError
+from hdrkeras.errors import ConfigError, DataError
 
 
 def read_session(path):
@@ -54,16 +53,16 @@ def markdown(rates, groups):
     for backbone in dict.fromkeys(b for b, _ in groups):
         ours, theirs = groups.get((backbone, "hdrkeras")), groups.get((backbone, "official"))
         cells = [backbone, f"{(ours or theirs)[0]['params']:,}"]
-        ratio, rss = "", []
+        medians, rss = [], []
         for results in (ours, theirs):
             if not results:
                 cells.append("")
                 continue
             median, per_round = _seconds(results)
+            medians.append(median)
             cells.append(f"{median:.2f} s ({', '.join(f'{t:.2f}' for t in per_round)})")
             rss.append(f"{max(r['peak_rss_mb'] for r in results):,.0f} MB")
-        if ours and theirs:
-            ratio = f"{_seconds(theirs)[0] / _seconds(ours)[0]:.1f}x"
+        ratio = f"{medians[1] / medians[0]:.1f}x" if ours and theirs else ""
         cells += [ratio, " / ".join(rss)]
         lines.append("| " + " | ".join(cells) + " |")
     if rates:
@@ -75,15 +74,12 @@ def markdown(rates, groups):
 
 def main(argv):
     if len(argv) != 2:
-        print("usage: python -m hdrkeras.bench.report FILE.jsonl", file=sys.stderr)
-        return 2
-    try:
-        print(markdown(*read_session(argv[1])))
-    except DataError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
+        raise ConfigError("usage: python -m hdrkeras.bench.report FILE.jsonl")
+    print(markdown(*read_session(argv[1])))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    from hdrkeras import cli
+
+    cli.run_main(main)
