@@ -15,6 +15,7 @@ and a copy of exposure.txt; in records it travels as the "y_color" target with t
 aligned frames beside the unaligned ones.
 """
 
+import contextlib
 import os
 import shutil
 
@@ -22,6 +23,7 @@ import numpy as np
 
 from hdrkeras.data.alignment import align_to_reference
 from hdrkeras.errors import ConfigError
+from hdrkeras.io.atomic import atomic_path
 from hdrkeras.ops.response import ldr_to_hdr
 from hdrkeras.ops.weights import triangle_weight
 
@@ -129,15 +131,14 @@ def build_training_align(root, *, align_dir=None, records_out=None, dataset="aut
     elif os.path.isdir(align_dir) and os.listdir(align_dir) and not overwrite:
         raise ConfigError(f"{align_dir} already exists; pass overwrite to rebuild it, or "
                           f"use_existing to make records from it")
-    os.makedirs(align_dir, exist_ok=True)
 
-    def examples():
+    def examples(write_dir):
         for i, scene in enumerate(scenes):
             ldr, t, _ = scene.load()
-            folder = os.path.join(align_dir, scene.name)
             if use_existing:
-                targets = _existing_align(scene, folder)
+                targets = _existing_align(scene, os.path.join(align_dir, scene.name))
             else:
+                folder = os.path.join(write_dir, scene.name)
                 targets = build_targets(ldr, t, preset)
                 os.makedirs(os.path.dirname(folder), exist_ok=True)
                 write_align_scene(folder, scene, targets)
@@ -146,10 +147,16 @@ def build_training_align(root, *, align_dir=None, records_out=None, dataset="aut
                    "targets": {"y_color": targets["y_color"]},
                    "ldr_aligned": targets["ldr_aligned"]}
 
-    if records_out:
-        records.write_example_records(examples(), records_out, overwrite=overwrite,
-                                      source=root, progress=say)
-    else:
-        for _ in examples():
-            pass
+    # A new tree is built beside the dataset and swapped in whole: a failed scene never
+    # leaves a partial Training_align/ (which would block the rerun) in the user's root.
+    with contextlib.ExitStack() as stack:
+        write_dir = None if use_existing else stack.enter_context(atomic_path(align_dir))
+        if write_dir is not None:
+            os.makedirs(write_dir)
+        if records_out:
+            records.write_example_records(examples(write_dir), records_out,
+                                          overwrite=overwrite, source=root, progress=say)
+        else:
+            for _ in examples(write_dir):
+                pass
     return {"align_dir": align_dir, "records": records_out, "scenes": len(scenes)}
