@@ -53,6 +53,7 @@ def main(argv):
     checks.output_dir("--out", FLAGS.out)
     for name in ("metrics.csv", "metrics.md"):
         checks.output_file("--out", os.path.join(FLAGS.out, name))
+    _check_not_records(FLAGS.data)
     scenes = list_scenes(FLAGS.data, FLAGS.split, num_frames=FLAGS.frames, dataset=FLAGS.dataset)
     if FLAGS.max_scenes is not None:
         scenes = scenes[:FLAGS.max_scenes]
@@ -75,6 +76,19 @@ def main(argv):
     print(f"wrote {csv_path} and {md_path}", flush=True)
     warn_non_finite(rows)
     return 0
+
+
+def _check_not_records(data):
+    """Records given as --data: say which image dataset they were made from."""
+    import json
+
+    for folder in (data, os.path.join(data, "test"), os.path.join(data, "train")):
+        manifest = os.path.join(folder, "manifest.json")
+        if os.path.isfile(manifest):
+            with open(manifest) as f:
+                source = json.load(f).get("source") or "ROOT"
+            raise ConfigError(f"--data {data} holds TFRecords; evaluate scores the scenes of an "
+                              f"image dataset, e.g. the one they were made from: --data {source}")
 
 
 def warn_non_finite(rows):

@@ -65,7 +65,8 @@ def records(dataset, tmp_path_factory):
 
     root = tmp_path_factory.mktemp("bad_input_records")
     for split in ("train", "test"):
-        rec.write_records(kalantari.list_scenes(dataset, split), str(root / split), split=split)
+        rec.write_records(kalantari.list_scenes(dataset, split), str(root / split), split=split,
+                          source=dataset)
     return root
 
 
@@ -364,6 +365,13 @@ def test_reconstruct_without_a_model_says_what_to_give(tmp_path, capsys):
     line = error_line(err)
     assert code == 1 and "--model" in line and "--method" in line
     assert "None" not in out + err and tree(tmp_path) == []
+
+
+def test_evaluate_on_records_names_their_dataset(records, dataset, tmp_path, capsys):
+    code, _, err = run_tool(evaluate_tool, capsys, "--data", records, "--out", tmp_path / "ev")
+    line = error_line(err)
+    assert code == 1 and "holds TFRecords" in line and f"--data {dataset}" in line
+    assert tree(tmp_path) == []
 
 
 def test_evaluate_names_scenes_with_non_finite_metrics(tmp_path, capsys):
