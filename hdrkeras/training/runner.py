@@ -426,9 +426,9 @@ def train_stage(method, stage_name, config: RunConfig, previous, strategy, log=p
                 if not math.isfinite(loss_value):
                     raise DataError(
                         f"[{stage_name}] loss became {loss_value} at step {s} on a batch of "
-                        f"{config.train_records} (a ground truth with absurd values, or too "
-                        f"high a --learning_rate?); last good checkpoint: "
-                        f"{manager.latest_checkpoint}")
+                        f"{config.train_records}{_batch_scenes(batch)} (a ground truth with "
+                        f"absurd values, or too high a --learning_rate?); last good "
+                        f"checkpoint: {manager.latest_checkpoint}")
                 if s % config.log_every == 0 or s == total:
                     lr = float(optimizer.learning_rate)
                     tf.summary.scalar("loss", loss_value, step=s)
@@ -470,6 +470,15 @@ def train_stage(method, stage_name, config: RunConfig, previous, strategy, log=p
     _mark_later_stages_stale(method, stage_name, config, log)
     _finish(task, config, stage_name, s, hp, log, method.name)
     return task
+
+
+def _batch_scenes(batch):
+    """' (scenes a, b)' when the batch carries its scene names (single replica), else ''."""
+    names = batch.get("scene") if isinstance(batch, dict) else None
+    if not isinstance(names, tf.Tensor):
+        return ""
+    decoded = sorted({n.decode("utf-8", "replace") for n in np.asarray(names).reshape(-1)})
+    return f" (scenes {', '.join(decoded)})" if decoded else ""
 
 
 def _compiled_step(task, optimizer, variables, strategy, config):
