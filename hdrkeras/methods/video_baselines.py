@@ -34,7 +34,7 @@ frame and its luminance, per frame pair the two flows and the aligned frames.
 import numpy as np
 
 from hdrkeras import methods
-from hdrkeras.errors import ConfigError
+from hdrkeras.errors import ConfigError, DataError
 from hdrkeras.methods.base import Method
 from hdrkeras.methods.baselines import FALLBACK_WEIGHT, ReferenceFrameHDR, _inputs, hat_weight
 from hdrkeras.methods.streaming import StreamingModel
@@ -47,6 +47,8 @@ FB_ABS = 0.5
 FB_REL = 0.01
 # Photometric tolerance on exposure-matched gamma luminance (about 13 8-bit levels).
 S_PHOTO = 0.05
+# Smallest frame side DIS handles with its default pyramid.
+MIN_SIZE = 16
 
 
 def _luminance(hdr):
@@ -120,6 +122,9 @@ class ClassicalVideoMerge(StreamingModel):
 
     def frame_state(self, i, ldr, exposure):
         ldr = np.asarray(ldr, np.float32)
+        if min(ldr.shape[:2]) < MIN_SIZE:
+            raise DataError(f"{self.name}: frames of {ldr.shape[1]}x{ldr.shape[0]} pixels are "
+                            f"too small for optical flow (at least {MIN_SIZE}x{MIN_SIZE})")
         hdr = np.asarray(response.ldr_to_hdr(ldr, np.float32(exposure)), np.float32)
         return {"ldr": ldr, "t": float(exposure), "hdr": hdr, "lum": _luminance(hdr)}
 
