@@ -126,6 +126,16 @@ def _tiled_outputs(model, sequence, centres, tile, overlap):
         yield c, run_tiled(model.batch_fn, ldr[None], t[None], tile=tile, overlap=overlap)[0]
 
 
+def outputs(model, sequence, centres=None, tile=None, overlap=32):
+    """Yields (centre, hdr [H,W,3]) for `centres` (None = all): streaming with reuse, or
+    window by window in tiles when `tile` is set."""
+    if centres is None:
+        centres = range(len(sequence))
+    if tile is None:
+        return stream(model, sequence, centres)
+    return _tiled_outputs(model, sequence, centres, tile, overlap)
+
+
 class Progress:
     """One line per frame: done/total, frames per second, ETA (to `stream`, flushed)."""
 
@@ -173,10 +183,8 @@ def reconstruct_sequence(model, sequence, out_dir, ext=".exr", tile=None, overla
     from hdrkeras.inference import write_outputs
 
     progress = Progress(len(todo))
-    outputs = (stream(model, sequence, todo) if tile is None
-               else _tiled_outputs(model, sequence, todo, tile, overlap))
     written = []
-    for centre, hdr in outputs:
+    for centre, hdr in outputs(model, sequence, todo, tile, overlap):
         write_outputs(hdr, frame_paths(out_dir, centre, ext)[0])
         written.append(centre)
         progress.step(FRAME_PATTERN.format(centre))

@@ -7,6 +7,7 @@ Runs every scene of ROOT's split (Kalantari layout) through each --model / --met
 unless --baselines=false, through `reference_only` and `classical_merge`; computes PSNR-mu,
 PSNR-l, SSIM-mu, SSIM-l and PU21-PSNR per scene; writes OUT/metrics.csv (per-scene rows
 and a `mean` row per model) and OUT/metrics.md (table of means), and prints the table.
+With --video it scores video sequences instead (hdrkeras/evaluate_video.py).
 """
 
 import os
@@ -68,4 +69,7 @@ def main(argv):
 
 
 if __name__ == "__main__":
+    if "--video" in sys.argv[1:]:  # video sequences: hdrkeras/evaluate_video.py
+        from hdrkeras.evaluate_video import entry
+        entry([a for a in sys.argv if a != "--video"])
     cli.run_main(main)

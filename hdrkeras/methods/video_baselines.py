@@ -61,7 +61,7 @@ def _matched_gray(luminance, exposure):
     return np.round(gamma * 255.0).astype(np.uint8)
 
 
-def _dis_flow(a, b):
+def dis_flow(a, b):
     """Flow [H,W,2] (dx, dy) with a(p) ~ b(p + flow(p)): OpenCV DIS, preset MEDIUM, on 8-bit
     [H,W] images."""
     import cv2
@@ -70,7 +70,7 @@ def _dis_flow(a, b):
     return dis.calc(a, b, None).astype(np.float32)
 
 
-def _warp(image, flow):
+def warp(image, flow):
     """backward_warp of one [H,W,C] numpy image by [H,W,2] flow (zeros outside)."""
     from hdrkeras.ops.warp import backward_warp
 
@@ -82,7 +82,7 @@ def _align(target, source, flow, back_flow):
     reliability [H,W])."""
     ones = np.ones(source["hdr"].shape[:2] + (1,), np.float32)
     stacked = np.concatenate([source["hdr"], back_flow, source["lum"][..., None], ones], -1)
-    warped = _warp(stacked, flow)
+    warped = warp(stacked, flow)
     inside = np.clip(warped[..., 6], 0.0, 1.0)
     # Where a sample lies partly outside, renormalise so the inside part keeps its value.
     safe = np.maximum(warped[..., 6:7], 1e-6)
@@ -135,7 +135,7 @@ class ClassicalVideoMerge(StreamingModel):
     def pair_state(self, i, j, state_i, state_j):
         t = max(state_i["t"], state_j["t"])
         gi, gj = _matched_gray(state_i["lum"], t), _matched_gray(state_j["lum"], t)
-        f_ij, f_ji = _dis_flow(gi, gj), _dis_flow(gj, gi)
+        f_ij, f_ji = dis_flow(gi, gj), dis_flow(gj, gi)
         # Entry [a] holds frame b aligned to frame a, for the pair (a, b).
         return {i: _align(state_i, state_j, f_ij, f_ji), j: _align(state_j, state_i, f_ji, f_ij)}
 
