@@ -89,6 +89,7 @@ def entry(argv=None):
     if any(a in ("--help", "-h", "--helpfull") for a in argv[1:]):
         print(f"{__doc__.strip()}\n\nflags:\n{FLAGS.get_help()}")
         sys.exit(0)
+    FLAGS.unparse_flags()  # a second run in one process starts from the defaults
     try:
         rest = FLAGS(argv)
     except flags.Error as exc:
