@@ -70,11 +70,23 @@ def dis_flow(a, b):
     return dis.calc(a, b, None).astype(np.float32)
 
 
-def warp(image, flow):
-    """backward_warp of one [H,W,C] numpy image by [H,W,2] flow (zeros outside)."""
-    from hdrkeras.ops.warp import backward_warp
+_WARP = None
 
-    return backward_warp(image[None], flow[None], border="zeros").numpy()[0]
+
+def warp(image, flow):
+    """backward_warp of one [H,W,C] numpy image by [H,W,2] flow (zeros outside), traced
+    once (eager op dispatch would cost ten times the arithmetic on small frames)."""
+    global _WARP
+    if _WARP is None:
+        import tensorflow as tf
+
+        from hdrkeras.ops.warp import backward_warp
+
+        spec = [tf.TensorSpec([None, None, None, None], tf.float32),
+                tf.TensorSpec([None, None, None, 2], tf.float32)]
+        _WARP = tf.function(lambda x, f: backward_warp(x, f, border="zeros"),
+                            input_signature=spec)
+    return _WARP(image[None].astype(np.float32), flow[None].astype(np.float32)).numpy()[0]
 
 
 def _align(target, source, flow, back_flow):
