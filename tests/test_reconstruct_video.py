@@ -138,31 +138,36 @@ def test_bad_inputs_fail_with_one_line_and_write_nothing(tmp_path, capsys):
 _PEAK_RSS = (
     "import resource, sys\n"
     "from hdrkeras.reconstruct_video import entry\n"
-    "try:\n"
-    "    entry(['video.py'] + sys.argv[1:])\n"
-    "except SystemExit as e:\n"
-    "    assert not e.code, e.code\n"
-    "print('PEAK_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n")
-
-
-def _peak_rss_kb(frames, out):
-    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT), TF_CPP_MIN_LOG_LEVEL="2")
-    proc = subprocess.run(
-        [sys.executable, "-c", _PEAK_RSS, "--method", "video_classical_merge", "--input", frames,
-         "--exposures", "1,4", "--out", out], env=env, capture_output=True, text=True,
-        timeout=300)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return int(proc.stdout.split("PEAK_KB")[-1].split()[0])
+    "for frames, out in zip(sys.argv[1::2], sys.argv[2::2]):\n"
+    "    try:\n"
+    "        entry(['video.py', '--method', 'video_classical_merge', '--exposures', '1,4',\n"
+    "               '--input', frames, '--out', out])\n"
+    "    except SystemExit as e:\n"
+    "        assert not e.code, e.code\n"
+    "    print('PEAK_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n")
 
 
 def test_memory_is_constant_in_sequence_length(tmp_path):
-    long = moving_clip(200, h=24, w=32)
+    # One fresh process runs 20 frames, then 200: the peak RSS (a high-water mark) may only
+    # grow by what the longer sequence needs beyond the shorter one. The process itself
+    # (TensorFlow) is ~650 MB, so besides the 10% asked for, the growth must stay below
+    # MAX_GROWTH_MB: with correct eviction the two peaks are equal; a driver that never
+    # drops frame states was measured 41 MB higher on 128x160 frames.
+    long = moving_clip(200, h=128, w=160)
     few = write_clip(tmp_path / "few", type(long)("few", long.frames[:20], long.exposures[:20]))
     many = write_clip(tmp_path / "many", long)
-    small = _peak_rss_kb(few, str(tmp_path / "o20"))
-    large = _peak_rss_kb(many, str(tmp_path / "o200"))
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT), TF_CPP_MIN_LOG_LEVEL="2")
+    proc = subprocess.run(
+        [sys.executable, "-c", _PEAK_RSS, few, str(tmp_path / "o20"), many,
+         str(tmp_path / "o200")], env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    small, large = [int(p.split()[0]) for p in proc.stdout.split("PEAK_KB")[1:]]
     assert len(os.listdir(tmp_path / "o200")) == 2 * 200 + 1
     assert large <= 1.10 * small, (small, large)
+    assert (large - small) / 1024 < MAX_GROWTH_MB, (small, large)
+
+
+MAX_GROWTH_MB = 16
 
 
 def test_evaluate_video_tool_and_its_reconstruct_evaluate_entry(tmp_path, capsys):
