@@ -1,4 +1,4 @@
-"""Scores video models on sequences with ground truth, beside the two video baselines.
+r"""Scores video models on sequences with ground truth, beside the two video baselines.
 
   python -m hdrkeras.evaluate_video --model exports/lanhdr --input SEQ1/ --input SEQ2/ \
       --exposures 1,4 [--lanhdr] [--out eval/]

@@ -1,4 +1,4 @@
-"""Alternating-exposure LDR video -> one HDR frame per input frame (+ previews, MP4).
+r"""Alternating-exposure LDR video -> one HDR frame per input frame (+ previews, MP4).
 
   python -m hdrkeras.reconstruct_video --method video_classical_merge --input FRAMES/ \
       --exposures 1,4 --out out/

@@ -175,7 +175,6 @@ class _VideoBaseline(Method):
     requires_ground_truth = False
     size_multiple = 1
     num_frames = 3
-    video = True
 
     def preprocess(self, ldr, exposures):
         """Linear frames H_i = L_i**2.2 / t_i, [B, T, H, W, 3]."""
