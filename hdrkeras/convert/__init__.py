@@ -20,6 +20,7 @@ _CONVERTERS = {
     "ahdrnet": "hdrkeras.convert.ahdrnet",
     "fshdr": "hdrkeras.convert.fshdr",
     "selfhdr_losses": "hdrkeras.convert.selfhdr_losses",
+    "dealthdr": "hdrkeras.convert.dealthdr",
 }
 
 
