@@ -35,3 +35,4 @@ from hdrkeras.methods import baselines  # noqa: E402,F401
 from hdrkeras.methods import esbn  # noqa: E402,F401
 from hdrkeras.methods import supervised  # noqa: E402,F401
 from hdrkeras.methods import selfhdr  # noqa: E402,F401
+from hdrkeras.methods import video_baselines  # noqa: E402,F401
