@@ -136,7 +136,7 @@ def test_cli_esbn_patches_and_user_errors(tree, tmp_path):
     # Refuses to overwrite; one line on stderr, exit 1, no traceback.
     r = _cli("--data", root, "--out", out)
     assert r.returncode == 1
-    err = [l for l in r.stderr.splitlines() if "make_tfrecord" in l]
+    err = [l for l in r.stderr.splitlines() if l.startswith("error:")]
     assert len(err) == 1 and "not empty" in err[0] and "--overwrite" in err[0]
     assert "Traceback" not in r.stderr
     r = _cli("--data", root, "--out", out, "--overwrite", "--split", "test")
