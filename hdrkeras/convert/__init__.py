@@ -20,6 +20,9 @@ _CONVERTERS = {
     "ahdrnet": "hdrkeras.convert.ahdrnet",
     "fshdr": "hdrkeras.convert.fshdr",
     "selfhdr_losses": "hdrkeras.convert.selfhdr_losses",
+    "lanhdr_2e": "hdrkeras.convert.lanhdr",
+    "lanhdr_3e": "hdrkeras.convert.lanhdr",
+    "lanhdr_losses": "hdrkeras.convert.lanhdr_losses",
 }
 
 
