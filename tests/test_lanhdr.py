@@ -42,6 +42,15 @@ def fixture_2e():
     return load_fixture("lanhdr_2e")
 
 
+@pytest.fixture(scope="module")
+def loaded_2e(fixture_2e):
+    """(model with the fixture's weights, cropped official inputs, its output)."""
+    meta, weights, io = fixture_2e
+    model = convert.load_reference("lanhdr_2e", weights, meta["config"])
+    feeds = crop_feeds(io, 5)
+    return model, feeds, model(feeds)["output"].numpy()
+
+
 @pytest.mark.parametrize("name", ["lanhdr_2e", "lanhdr_3e"])
 def test_parity_outputs_attention_and_preprocessing(name, fixture_2e):
     meta, weights, io = fixture_2e if name == "lanhdr_2e" else load_fixture(name)
@@ -141,6 +150,15 @@ def test_per_frame_and_per_window_parts_compose_to_the_window_model(tiny):
     np.testing.assert_allclose(np.stack(gates, 1), y["gates"].numpy(), atol=1e-5)
 
 
+def test_every_weight_gets_a_gradient(tiny):
+    feeds = video_inputs(20, 28, batch=2)
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_mean(tf.abs(tiny(feeds, training=True)["output"] - 0.5))
+    grads = tape.gradient(loss, tiny.trainable_variables)
+    assert not [v.path for v, g in zip(tiny.trainable_variables, grads)
+                if g is None or not np.any(g.numpy())]
+
+
 def test_keras_save_load_round_trip(tiny, tmp_path):
     assert LanHdr.from_config(tiny.get_config()).get_config() == tiny.get_config()
     path = tmp_path / "lanhdr.keras"
@@ -165,29 +183,25 @@ def test_inputs_per_sample_exposures():
     assert np.abs(a["input_exp_ys_1"] - b["input_exp_ys_1"]).max() > 0.01
 
 
-def test_rgb_import_permutes_colour_channels(fixture_2e):
-    meta, weights, io = fixture_2e
-    plain = convert.load_reference("lanhdr_2e", weights, meta["config"])
+def test_rgb_import_permutes_colour_channels(fixture_2e, loaded_2e):
+    meta, weights, _ = fixture_2e
+    _, feeds, y_plain = loaded_2e
     flipped = lanhdr_convert.load_reference("lanhdr_2e", weights, meta["config"], rgb=True)
-    feeds = crop_feeds(io, 5)
     perm = {"inputs": [2, 1, 0, 5, 4, 3, 6], "input_ys": [0, 3, 2, 1],
             "input_exp_ys": [0, 3, 2, 1]}
     swapped = {k: v[..., perm[k.rsplit("_", 1)[0]]] for k, v in feeds.items()}
-    y_plain = plain(feeds)["output"].numpy()
     y_flip = flipped(swapped)["output"].numpy()
     np.testing.assert_allclose(y_flip, y_plain[..., ::-1], atol=1e-5)
     assert np.abs(y_flip - y_plain).max() > 1e-4  # the permutation is not a no-op
 
 
-def test_module_prefix_and_inferred_config(fixture_2e):
-    meta, weights, io = fixture_2e
-    feeds = crop_feeds(io, 5)
-    plain = convert.load_reference("lanhdr_2e", weights, meta["config"])
+def test_module_prefix_and_inferred_config(fixture_2e, loaded_2e):
+    _, weights, _ = fixture_2e
+    _, feeds, y_plain = loaded_2e
     wrapped = {"module." + k: v for k, v in weights.items()}
     model = convert.load_reference("lanhdr_2e", wrapped, None)
     assert (model.ch, model.tdim, model.nframes, model.nexps) == (16, 6, 5, 2)
-    np.testing.assert_array_equal(model(feeds)["output"].numpy(),
-                                  plain(feeds)["output"].numpy())
+    np.testing.assert_array_equal(model(feeds)["output"].numpy(), y_plain)
 
 
 def test_strict_loading_and_config_errors(fixture_2e):
