@@ -150,6 +150,25 @@ def test_per_frame_and_per_window_parts_compose_to_the_window_model(tiny):
     np.testing.assert_allclose(np.stack(gates, 1), y["gates"].numpy(), atol=1e-5)
 
 
+def test_reference_encoder_runs_once_per_window(tiny, monkeypatch):
+    """The official code encodes the reference once per frame pair; ours once per window
+    (and the per-frame encoder once, on all frames as one batch)."""
+    calls = {"ref_extractor": [], "mov_extractor": []}
+
+    def counting(sub, seen):
+        def call(x, *args, **kwargs):
+            seen.append(x.shape[0])  # batch size of each call
+            return original(x, *args, **kwargs)
+        original = sub.call
+        return call
+
+    for name, seen in calls.items():
+        sub = getattr(tiny, name)
+        monkeypatch.setattr(sub, "call", counting(sub, seen))
+    tiny(video_inputs(12, 16, batch=2))
+    assert calls == {"ref_extractor": [2], "mov_extractor": [10]}
+
+
 def test_every_weight_gets_a_gradient(tiny):
     feeds = video_inputs(20, 28, batch=2)
     with tf.GradientTape() as tape:
