@@ -189,6 +189,20 @@ def test_keras_save_load_round_trip(tiny, tmp_path):
                                tiny(feeds)["output"].numpy(), atol=1e-6)
 
 
+def test_window_model_composes_with_the_input_builder(tiny):
+    """A functional video model (ldr [B,T,H,W,3], exposures [B,T]) -> hdr, as the video
+    inference contract wants, is LanHdrInputs followed by the window model."""
+    ldr = keras.Input((5, None, None, 3), name="ldr")
+    exposures = keras.Input((5,), name="exposures")
+    hdr = tiny(LanHdrInputs(name="lanhdr_inputs")(ldr, exposures))["output"]
+    video = keras.Model({"ldr": ldr, "exposures": exposures}, hdr)
+    rng = np.random.default_rng(2)
+    x = {"ldr": rng.random((1, 5, 13, 17, 3), dtype=np.float32),
+         "exposures": np.float32([[1, 4, 1, 4, 1]])}
+    np.testing.assert_array_equal(video(x).numpy(),
+                                  tiny(LanHdrInputs()(**x))["output"].numpy())
+
+
 def test_inputs_per_sample_exposures():
     """Each sample of a batch is re-exposed with its own exposure times."""
     a = video_inputs(6, 8, batch=1, seed=7, pattern=(1.0, 4.0))
