@@ -21,6 +21,9 @@ _CONVERTERS = {
     "fshdr": "hdrkeras.convert.fshdr",
     "selfhdr_losses": "hdrkeras.convert.selfhdr_losses",
     "dealthdr": "hdrkeras.convert.dealthdr",
+    "lanhdr_2e": "hdrkeras.convert.lanhdr",
+    "lanhdr_3e": "hdrkeras.convert.lanhdr",
+    "lanhdr_losses": "hdrkeras.convert.lanhdr_losses",
 }
 
 

@@ -77,18 +77,24 @@ def assign_weights(model, state_dict, rgb=False, source="lanhdr"):
     """Copies an official Generator state dict into `model` (strict: every key used once,
     every variable set)."""
     a = tc.StateDictAssigner(state_dict, source)
-    perm = (lambda p: p) if rgb else (lambda p: None)
+
+    def perm(p):
+        return p if rgb else None
+
     _assign_pyramid(a, "align.FE_KQ", model.fe_kq, False, perm(_LUMA4_PERM))
     _assign_pyramid(a, "align.FE_V", model.fe_v, False, perm(_FRAME6_PERM))
     _assign_pyramid(a, "align.mov_extractor", model.mov_extractor, True, perm(_FRAME7_PERM))
     _assign_pyramid(a, "align.ref_extractor", model.ref_extractor, True, perm(_FRAME7_PERM))
 
-    # Linear over unfolded 3x3 patches (c, ki, kj) == a 3x3 conv: (out, C*9) -> HWIO.
-    embed = model.transformer.embed.kernel
-    c_in, c_out = int(embed.shape[2]), int(embed.shape[3])
-    a.tensor("align.Transformer.embed.weight", embed,
-             lambda w: np.transpose(np.reshape(w, (w.shape[0], -1, 3, 3)), (2, 3, 1, 0))
-             if w.shape == (c_out, 9 * c_in) else w)
+    # Linear over unfolded 3x3 patches, input order (c, ki, kj), == a 3x3 conv:
+    # (out, C*9) -> (out, C, 3, 3) -> HWIO. A width that does not split into 3x3 patches
+    # is passed on unchanged, so the assigner reports the shape mismatch.
+    def embed_to_conv(w):
+        if w.ndim != 2 or w.shape[1] % 9:
+            return w
+        return np.transpose(np.reshape(w, (w.shape[0], -1, 3, 3)), (2, 3, 1, 0))
+
+    a.tensor("align.Transformer.embed.weight", model.transformer.embed.kernel, embed_to_conv)
 
     recon = model.recon
     a.conv("align.Recon.s3.conv_head", recon.get_layer("s3_conv_head"))

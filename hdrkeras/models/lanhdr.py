@@ -14,11 +14,12 @@ Per frame (depends on one frame only; streaming computes it once per frame):
     value_0..3 the value pyramid of the frame's [L, H] downsampled to 1/4 resolution
                (1/32 .. 1/4 of the frame);
     key        the luminance features of [Y, H] at 1/32 resolution (8t channels).
-  `reference_encoder`: inputs_mid -> ref_0..3, the reference's own hallucination
-    encoder (other weights than `mov`); computed once per window (the official code runs
-    it once per frame pair) -- in a stream once per frame, when it becomes the reference.
+  `ref_extractor`: inputs_mid -> ref_0..3, the reference's own hallucination encoder
+    (other weights than `mov`); computed once per window (the official code runs it once
+    per frame pair) -- in a stream once per frame, when it becomes the reference.
 
-Per window (depends on the reference and on frame i's exposure):
+Per window (depends on the reference; the query side depends only on the reference and
+t_i, so frames of equal exposure could share it):
   `aligner`: (mov_0..3, value_0..3, key of frame i, ref_0..3, input_exp_ys_i) ->
     (aligned_i [B,H,W,ch], gate_i [B,H/4,W/4,1]): the reference re-exposed to frame i
     gives the query luminance features; hard 3x3-patch attention (cosine, argmax) picks
