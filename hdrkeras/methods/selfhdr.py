@@ -21,14 +21,17 @@ import os
 import numpy as np
 import tensorflow as tf
 
+from typing import Optional
+
 from hdrkeras.data.schema import ALIGNED, Y_COLOR, Y_STRU
 from hdrkeras.errors import ConfigError
 from hdrkeras.layers.frame_inputs import FrameInputs
-from hdrkeras.methods import register
 from hdrkeras.methods.backbones import get_backbone
-from hdrkeras.methods.base import Method, Stage, TrainTask
+from hdrkeras.methods.base import Method, PerceptualOptions, Stage, TrainTask, register
 from hdrkeras.methods.supervised import backbone_inputs, build_backbone_inference_model
 from hdrkeras.ops.tonemap import mu_law
+from hdrkeras.predictor import keras_predictor
+from hdrkeras.tiling import run_tiled
 
 DEFAULT_BACKBONE = "ahdrnet"
 REFERENCE_NOISE_SIGMA = 0.5 / 255.0
@@ -36,15 +39,32 @@ REFERENCE_NOISE_SIGMA = 0.5 / 255.0
 STRU_TARGET_TILE = 512
 
 
-def _backbone_name(options):
-    return options.get("backbone") or DEFAULT_BACKBONE
+@dataclasses.dataclass(frozen=True)
+class SelfHDROptions(PerceptualOptions):
+    """SelfHDR's options.
+
+    Attributes:
+      backbone: network trained (hdrkeras.methods.backbones); None = AHDRNet.
+      perceptual_weight: weight of stage 2's VGG19 structure loss; None = 1 (the paper's).
+      vgg_weights: local VGG19 ImageNet weights file; None = Keras' download cache.
+    """
+
+    backbone: Optional[str] = None
+
+    def __post_init__(self):
+        super().__post_init__()
+        get_backbone(self.backbone_name)
+
+    @property
+    def backbone_name(self):
+        return self.backbone or DEFAULT_BACKBONE
 
 
 class _SelfHDRTask(TrainTask):
-    """A fresh backbone and one of SelfHDR's two losses."""
+    """A fresh backbone and one of SelfHDR's two losses (`options`: SelfHDROptions)."""
 
     def __init__(self, options, name):
-        self.backbone_name = _backbone_name(options)
+        self.backbone_name = options.backbone_name
         net = get_backbone(self.backbone_name).build(name=f"{self.backbone_name}_{name}")
         self.networks = {"backbone": net}
         self.trainable = ("backbone",)
@@ -92,9 +112,9 @@ class ReconstructionTask(_SelfHDRTask):
         from hdrkeras.losses import SelfHDRStage2Loss
 
         super().__init__(options, "reconstruction")
-        weight = options.get("perceptual_weight")
+        weight = options.perceptual_weight
         self.loss_fn = SelfHDRStage2Loss(vgg_weight=1.0 if weight is None else float(weight),
-                                         vgg_weights_path=options.get("vgg_weights"))
+                                         vgg_weights_path=options.vgg_weights)
 
     def loss(self, batch, training=True):
         ldr = batch["ldr"]
@@ -146,7 +166,6 @@ def produce_structure_targets(method, config, previous, out_dir, log):
     """Runs the stage-1 network on the aligned frames: Y_stru per scene -> records (+ .hdr)."""
     from hdrkeras import io
     from hdrkeras.data import records
-    from hdrkeras.inference import keras_predictor, run_tiled
 
     source = previous["targets"]["records"]
     model = previous["structure"].inference_model()
@@ -182,26 +201,30 @@ def _stage(name, build, schedule):
 class SelfHDR(Method):
     name = "selfhdr"
     num_frames = 3
-    requires_ground_truth = False
     augment = False  # SIG17AlignDataset crops without rotations or flips
-    size_multiple = 8
+    Options = SelfHDROptions
     _cnn = get_backbone(DEFAULT_BACKBONE).schedule
-    stages = (
-        Stage.producer("targets", produce_targets),
-        _stage("structure", lambda options, previous: StructureTask(options), _cnn),
-        Stage.producer("stru_targets", produce_structure_targets),
-        _stage("reconstruction", lambda options, previous: ReconstructionTask(options), _cnn),
-    )
 
-    def check_options(self, options):
-        get_backbone(_backbone_name(options))
+    def __init__(self):
+        self.stages = (
+            Stage.producer("targets", produce_targets),
+            _stage("structure", self._structure_task, self._cnn),
+            Stage.producer("stru_targets", produce_structure_targets),
+            _stage("reconstruction", self._reconstruction_task, self._cnn),
+        )
+
+    def _structure_task(self, options, previous):
+        return StructureTask(self.parse_options(options))
+
+    def _reconstruction_task(self, options, previous):
+        return ReconstructionTask(self.parse_options(options))
 
     def configured_stage(self, name, options):
         """The stage on the chosen backbone's schedule (SelfHDR's train.sh settings)."""
         stage = self.stage(name)
         if stage.produce is not None:
             return stage
-        sch = get_backbone(_backbone_name(options)).schedule
+        sch = get_backbone(self.parse_options(options).backbone_name).schedule
         return dataclasses.replace(stage, steps=sch.steps, batch_size=sch.batch_size,
                                    patch_size=sch.patch_size, learning_rate=sch.learning_rate,
                                    lr_decay_steps=sch.lr_decay_steps,
@@ -210,9 +233,6 @@ class SelfHDR(Method):
     def train_records(self, stage_name, config, previous):
         source = {"structure": "targets", "reconstruction": "stru_targets"}[stage_name]
         return previous[source]["records"]
-
-    def preprocess(self, ldr, exposures):
-        return FrameInputs("hdr_ldr")(ldr, exposures)
 
     def build_inference_model(self, config=None):
         config = dict(config or {})

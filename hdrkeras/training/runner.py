@@ -31,7 +31,8 @@ import numpy as np
 import tensorflow as tf
 
 from hdrkeras.errors import ConfigError
-from hdrkeras.io.atomic import atomic_path, atomic_write_text
+from hdrkeras.io.atomic import atomic_write_text
+from hdrkeras.saving import KERAS_MODEL_FILE, save_keras
 from hdrkeras.training.config import RunConfig
 from hdrkeras.training.schedules import StepDecay
 from hdrkeras.training.strategy import make_strategy, set_precision, worker_role
@@ -414,9 +415,7 @@ def _finish(task, config, stage_name, step, hp, log, strategy=None):
         return
     model = task.inference_model()
     if model is not None:
-        path = os.path.join(config.run_dir, "model.keras")
-        with atomic_path(path) as tmp:
-            model.save(tmp)
+        path = save_keras(model, os.path.join(config.run_dir, KERAS_MODEL_FILE))
         log(f"[{stage_name}] inference model written to {path}")
     atomic_write_text(_done_path(config.run_dir, stage_name), json.dumps(
         {"stage": stage_name, "steps": step, "hyperparameters": hp,
