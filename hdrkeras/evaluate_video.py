@@ -14,12 +14,10 @@ table.
 """
 
 import os
-import sys
-
 from absl import flags
 
-from hdrkeras import cli  # noqa: F401  (sets TF_CPP_MIN_LOG_LEVEL before TF loads)
-from hdrkeras.errors import ConfigError, HDRKerasError
+from hdrkeras import cli  # (sets TF_CPP_MIN_LOG_LEVEL before TF loads)
+from hdrkeras.errors import ConfigError
 
 FLAGS = flags.FlagValues()
 _F = {"flag_values": FLAGS}
@@ -85,26 +83,7 @@ def main(argv):
 def entry(argv=None):
     """Console entry: parses this tool's own flags and runs `main`; user errors -> one line
     on stderr, exit 1."""
-    argv = list(sys.argv if argv is None else argv)
-    if any(a in ("--help", "-h", "--helpfull") for a in argv[1:]):
-        print(f"{__doc__.strip()}\n\nflags:\n{FLAGS.get_help()}")
-        sys.exit(0)
-    FLAGS.unparse_flags()  # a second run in one process starts from the defaults
-    try:
-        rest = FLAGS(argv)
-    except flags.Error as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(1)
-    # TODO(lead): this is hdrkeras.cli.run_main's job once it takes the tool's own
-    # FlagValues (cli branch): `cli.run_main(main, argv, FLAGS)`. Not absl's app.run here:
-    # it would parse the global flags, which reconstruct/evaluate.py marks required.
-    try:
-        code = main(rest)
-    except HDRKerasError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(1)
-    sys.exit(code or 0)
-
+    cli.run_main(main, argv, FLAGS)
 
 if __name__ == "__main__":
     entry()

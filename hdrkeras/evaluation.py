@@ -15,7 +15,7 @@ import time
 import numpy as np
 
 from hdrkeras.errors import ConfigError
-from hdrkeras.inference import run_tiled
+from hdrkeras.tiling import run_tiled
 from hdrkeras.io.atomic import atomic_write_text
 
 METRICS = ("psnr_mu", "psnr_l", "ssim_mu", "ssim_l", "pu21_psnr")
@@ -58,10 +58,10 @@ def evaluate(predictors, scenes, tile=None, overlap=32, pad_mode="reflect", log=
     """Runs every predictor on every scene and scores it against the ground truth.
 
     Args:
-      predictors: list of hdrkeras.inference.Predictor (or objects with `.name` and
+      predictors: list of hdrkeras.predictor.Predictor (or objects with `.name` and
         `__call__(ldr [B,N,H,W,3], exposures [B,N]) -> [B,H,W,3]`).
       scenes: list of hdrkeras.data Scene with ground truth (`hdr_path`).
-      tile, overlap, pad_mode: tiling, see hdrkeras.inference.run_tiled.
+      tile, overlap, pad_mode: tiling, see hdrkeras.tiling.run_tiled.
       log: callable(str) for progress lines, or None.
 
     Returns:

@@ -16,7 +16,7 @@ input frame, both renamed into place together; frames whose two files exist are 
 (resume). `preview.mp4` of the PNGs when OpenCV's VideoWriter can encode MP4
 (opencv-python-headless wheels bundle FFmpeg).
 
-Tiling (`tile`): each window runs through hdrkeras.inference.run_tiled on tiles of the
+Tiling (`tile`): each window runs through hdrkeras.tiling.run_tiled on tiles of the
 window's frames, without reuse between windows (a tile of a window is the unit of work).
 """
 
@@ -72,7 +72,7 @@ def _metadata_exposures(predictor):
     """`num_exposures` from a SavedModel's hdrkeras metadata, when it records one."""
     if not os.path.isdir(predictor.source):
         return None
-    from hdrkeras.export import read_metadata
+    from hdrkeras.saving import read_metadata
 
     value = read_metadata(predictor.source).get("num_exposures")
     return int(value) if value else None
@@ -117,7 +117,7 @@ def _window_arrays(sequence, indices):
 
 def _tiled_outputs(model, sequence, centres, tile, overlap):
     """(centre, hdr) per centre, each window run tile by tile (no reuse between windows)."""
-    from hdrkeras.inference import run_tiled
+    from hdrkeras.tiling import run_tiled
 
     model.check_sequence(sequence)
     size = model.window_size(sequence)
@@ -163,7 +163,7 @@ def reconstruct_sequence(model, sequence, out_dir, ext=".exr", tile=None, overla
       sequence: hdrkeras.data VideoSequence.
       out_dir: str. Output folder (created).
       ext: ".exr" or ".hdr".
-      tile, overlap: per-window tiling (hdrkeras.inference.run_tiled); None = whole frames
+      tile, overlap: per-window tiling (hdrkeras.tiling.run_tiled); None = whole frames
         with streaming reuse.
       mp4: bool. Also write preview.mp4 when an encoder is available.
       fps: float. Frame rate of the MP4 preview.

@@ -1,75 +1,19 @@
-"""Scores models on a dataset's test scenes beside the zero-training baselines.
+"""Thin entry point of `python -m hdrkeras.evaluate` (the implementation and its flags live there).
 
-  python reconstruct/evaluate.py --model exports/esbn --model run/model.keras \
-      --data /data/Kalantari17 [--split test] [--out eval/] [--tile 512 --overlap 32]
+  python reconstruct/evaluate.py --help
+  python reconstruct/evaluate.py --video --help      (video sequences: hdrkeras.evaluate_video)
 
-Runs every scene of ROOT's split (Kalantari layout) through each --model / --method and,
-unless --baselines=false, through `reference_only` and `classical_merge`; computes PSNR-mu,
-PSNR-l, SSIM-mu, SSIM-l and PU21-PSNR per scene; writes OUT/metrics.csv (per-scene rows
-and a `mean` row per model) and OUT/metrics.md (table of means), and prints the table.
-With --video it scores video sequences instead (hdrkeras/evaluate_video.py).
+Needs the package installed (`bash scripts/setup.sh` installs it into .venv).
 """
 
-import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from absl import flags  # noqa: E402
-
-from hdrkeras import cli  # noqa: E402  (sets TF_CPP_MIN_LOG_LEVEL before TF loads)
-from hdrkeras.errors import ConfigError  # noqa: E402
-
-flags.DEFINE_multi_string("model", [], "SavedModel dir (or base dir of versions) or .keras "
-                          "file; repeatable.")
-flags.DEFINE_multi_string("method", [], "Weight-free method to score (a baseline); repeatable.")
-flags.DEFINE_string("data", None, "Dataset root (Kalantari layout: ROOT/Training, ROOT/Test).")
-flags.DEFINE_enum("split", "test", ["train", "test"], "Split to score.")
-flags.DEFINE_enum("dataset", "auto", ["auto", "kalantari", "sctnet"],
-                  "Dataset flavour (ground-truth file names).")
-flags.DEFINE_integer("frames", 3, "Frames per scene.")
-flags.DEFINE_string("out", "evaluation", "Folder for metrics.csv and metrics.md.")
-flags.DEFINE_integer("tile", None, "Tile size (default: whole image).")
-flags.DEFINE_integer("overlap", 32, "Overlap of neighbouring tiles.")
-flags.DEFINE_enum("pad_mode", "reflect", ["reflect", "ones"],
-                  "Tiling padding: reflect, or ones (SCTNet's protocol, with --overlap=0).")
-flags.DEFINE_bool("baselines", True, "Also score reference_only and classical_merge.")
-flags.DEFINE_integer("max_scenes", None, "Score only the first N scenes (quick checks).")
-flags.mark_flags_as_required(["data"])
-FLAGS = flags.FLAGS
-
-
-def main(argv):
-    from hdrkeras import evaluation, inference
-    from hdrkeras.data.kalantari import list_scenes
-
-    if len(argv) > 1:
-        raise ConfigError(f"unexpected arguments: {' '.join(argv[1:])}")
-    scenes = list_scenes(FLAGS.data, FLAGS.split, num_frames=FLAGS.frames, dataset=FLAGS.dataset)
-    if FLAGS.max_scenes:
-        scenes = scenes[:FLAGS.max_scenes]
-    predictors = []
-    for path in FLAGS.model:
-        print(f"loading {path}", flush=True)
-        predictors.append(inference.load_model(path))
-    methods = list(FLAGS.method)
-    if FLAGS.baselines:
-        methods += [b for b in evaluation.BASELINES if b not in methods]
-    config = {"num_frames": FLAGS.frames}
-    predictors += [inference.from_method(m, config) for m in methods]
-    print(f"scoring {len(predictors)} model(s) on {len(scenes)} {FLAGS.split} scene(s) "
-          f"of {FLAGS.data}", flush=True)
-    rows = evaluation.evaluate(predictors, scenes, tile=FLAGS.tile, overlap=FLAGS.overlap,
-                               pad_mode=FLAGS.pad_mode)
-    csv_path, md_path = evaluation.write_reports(rows, FLAGS.out)
-    print()
-    print(evaluation.markdown_table(rows))
-    print(f"wrote {csv_path} and {md_path}", flush=True)
-    return 0
-
-
 if __name__ == "__main__":
-    if "--video" in sys.argv[1:]:  # video sequences: hdrkeras/evaluate_video.py
+    if "--video" in sys.argv[1:]:
         from hdrkeras.evaluate_video import entry
+
         entry([a for a in sys.argv if a != "--video"])
-    cli.run_main(main)
+    else:
+        from hdrkeras.evaluate import entry
+
+        entry()

@@ -1,78 +1,11 @@
-"""Bracketed LDR photos -> one HDR image (+ a tonemapped PNG preview beside it).
+"""Thin entry point of `python -m hdrkeras.reconstruct` (the implementation and its flags live there).
 
-  python reconstruct/reconstruct.py --model EXPORT_DIR|MODEL.keras --input SCENE_DIR --out out.exr
-  python reconstruct/reconstruct.py --method classical_merge --input a.jpg,b.jpg,c.jpg --out out.hdr
+  python reconstruct/reconstruct.py --help
 
---input is a Kalantari-layout scene folder (.tif frames + exposure.txt), a folder of
-bracketed photos whose exposures come from EXIF, a comma-separated list of images or a
-glob. --model is a SavedModel from hdrkeras.export (or its base directory: the highest
-version is used) or a `.keras` file; --method names a zero-training baseline instead.
-Writes OUT (.hdr or .exr) and OUT_STEM_preview.png, both atomically.
+Needs the package installed (`bash scripts/setup.sh` installs it into .venv).
 """
 
-import os
-import sys
-import time
-
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from absl import flags  # noqa: E402
-
-from hdrkeras import cli  # noqa: E402  (sets TF_CPP_MIN_LOG_LEVEL before TF loads)
-from hdrkeras.errors import ConfigError  # noqa: E402
-
-flags.DEFINE_string("model", None, "SavedModel directory (or base dir of versions) or .keras file.")
-flags.DEFINE_string("method", None, "Baseline method instead of --model: reference_only or "
-                    "classical_merge.")
-flags.DEFINE_string("input", None, "Scene folder, folder of bracketed photos, comma-separated "
-                    "image list or glob.")
-flags.DEFINE_string("out", None, "Output HDR file (.hdr or .exr).")
-flags.DEFINE_integer("tile", None, "Tile size for bounded-memory inference (default: whole image).")
-flags.DEFINE_integer("overlap", 32, "Overlap of neighbouring tiles, blended smoothly.")
-flags.DEFINE_enum("pad_mode", "reflect", ["reflect", "ones"],
-                  "Tiling padding: reflect, or ones (SCTNet's protocol, with --overlap=0).")
-flags.DEFINE_list("exposures", None, "Exposure times of the input frames in file-name order "
-                  "(any scale, e.g. 1,4,16); overrides exposure.txt / EXIF.")
-flags.mark_flags_as_required(["input", "out"])
-FLAGS = flags.FLAGS
-
-
-def main(argv):
-    from hdrkeras import inference
-
-    if len(argv) > 1:
-        raise ConfigError(f"unexpected arguments: {' '.join(argv[1:])}")
-    inference.check_output_path(FLAGS.out)
-    exposures = None
-    if FLAGS.exposures:
-        try:
-            exposures = [float(x) for x in FLAGS.exposures]
-        except ValueError:
-            raise ConfigError(f"--exposures must be numbers, got {','.join(FLAGS.exposures)}") from None
-
-    start = time.perf_counter()
-    print(f"loading {FLAGS.model or FLAGS.method}", flush=True)
-    predictor = inference.get_predictor(model=FLAGS.model, method=FLAGS.method)
-    scene = inference.input_scene(FLAGS.input, exposures, num_frames=predictor.num_frames)
-    print(f"reading {len(scene.frame_paths)} frames of {scene.name}", flush=True)
-    ldr, times, _ = scene.load()
-    n, h, w, _ = ldr.shape
-    print(f"  {w}x{h}, relative exposures {', '.join(f'{t:g}' for t in times)}", flush=True)
-
-    total = inference.num_tiles(h, w, FLAGS.tile, FLAGS.overlap, FLAGS.pad_mode)
-
-    def progress(done, count):
-        if count > 1:
-            print(f"  tile {done}/{count}", flush=True)
-
-    print(f"reconstructing ({total} model call{'s' if total > 1 else ''})", flush=True)
-    hdr = inference.run_tiled(predictor, ldr[None], times[None], tile=FLAGS.tile,
-                              overlap=FLAGS.overlap, pad_mode=FLAGS.pad_mode,
-                              progress=progress)[0]
-    hdr_path, png_path = inference.write_outputs(hdr, FLAGS.out)
-    print(f"wrote {hdr_path} and {png_path} ({time.perf_counter() - start:.1f}s)", flush=True)
-    return 0
-
+from hdrkeras.reconstruct import entry
 
 if __name__ == "__main__":
-    cli.run_main(main)
+    entry()

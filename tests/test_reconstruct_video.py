@@ -97,7 +97,7 @@ def test_bad_inputs_fail_with_one_line_and_write_nothing(tmp_path, capsys):
 
     # A two-exposure window model given a three-exposure sequence.
     from hdrkeras import methods
-    from hdrkeras.export import save_keras
+    from hdrkeras.saving import save_keras
 
     model_path = str(tmp_path / "ref2e.keras")
     save_keras(methods.get("video_reference_only").build_inference_model(), model_path)

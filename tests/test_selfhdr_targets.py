@@ -108,7 +108,7 @@ def test_cli_builds_tree_and_records_without_reading_ground_truth(dataset, tmp_p
     clean = {s.name: s.load() for s in kalantari.list_scenes(root, "train")}
     _poison_ground_truth(root)
     out = str(tmp_path / "records")
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=REPO)
     result = subprocess.run([sys.executable, SCRIPT, "--data", root, "--out", out], env=env,
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
@@ -124,7 +124,7 @@ def test_cli_builds_tree_and_records_without_reading_ground_truth(dataset, tmp_p
 
     manifest = records.read_manifest(out)
     assert manifest["targets"] == ["y_color"] and not manifest["has_hdr"]
-    recs = S.read_records_numpy(os.path.join(out, manifest["shards"][0]["file"]))
+    recs = pipeline.read_records_numpy(os.path.join(out, manifest["shards"][0]["file"]))
     assert len(recs) == 3
     for rec in recs:
         ldr, t, gt = clean[rec["scene"]]
@@ -140,7 +140,7 @@ def test_cli_refuses_to_clobber_and_reuses_an_existing_tree(dataset, tmp_path):
 
     root = str(tmp_path / "data")
     shutil.copytree(dataset, root)
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=REPO)
 
     def run(*args):
         return subprocess.run([sys.executable, SCRIPT, "--data", root, *args], env=env,

@@ -117,7 +117,7 @@ def _weights(run_dir):
 
 @pytest.mark.slow
 def test_killed_run_resumes_and_matches_uninterrupted(tmp_path, records):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=REPO)
     steps = 8
     ref = subprocess.run(_fit(tmp_path / "ref", records, steps), env=env,
                          capture_output=True, text=True, timeout=600)
@@ -153,7 +153,7 @@ def test_killed_run_resumes_and_matches_uninterrupted(tmp_path, records):
 
 @pytest.mark.slow
 def test_sigterm_checkpoints_the_current_step(tmp_path, records):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=REPO)
     run_dir = tmp_path / "term"
     proc = subprocess.Popen(_fit(run_dir, records, 1000, ["--checkpoint_every", "1000"]),
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -169,7 +169,7 @@ def test_sigterm_checkpoints_the_current_step(tmp_path, records):
 
 
 def test_fit_cli_user_errors(tmp_path):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=REPO)
     bad_method = subprocess.run([sys.executable, FIT, "--method", "nope"], env=env,
                                 capture_output=True, text=True, timeout=300)
     assert bad_method.returncode == 1

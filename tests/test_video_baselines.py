@@ -9,7 +9,7 @@ from video_clip import moving_clip
 from hdrkeras import methods, metrics
 from hdrkeras.data.video_sequence import VideoSequence
 from hdrkeras.errors import ConfigError, DataError
-from hdrkeras.inference import keras_predictor
+from hdrkeras.predictor import keras_predictor
 from hdrkeras.methods import video_baselines
 from hdrkeras.methods.streaming import WindowModel, stream
 

@@ -1,73 +1,11 @@
-"""Train a registered HDR method, stage by stage, resuming where a previous run stopped.
+"""Thin entry point of `python -m hdrkeras.fit` (the implementation and its flags live there).
 
-  python train/fit.py --method esbn --stage all --steps 300
-  python train/fit.py --method sctnet --vgg_weights ~/vgg16_notop.h5
+  python train/fit.py --help
 
-Rerunning the same command after an interruption resumes from the last checkpoint.
+Needs the package installed (`bash scripts/setup.sh` installs it into .venv).
 """
 
-import os
-import sys
-
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-
-from absl import flags  # noqa: E402
-
-from hdrkeras.cli import run_main  # noqa: E402
-from hdrkeras.training.strategy import STRATEGIES  # noqa: E402
-
-FLAGS = flags.FLAGS
-flags.DEFINE_string("method", None, "Registered method name (see hdrkeras.methods.names()).")
-flags.DEFINE_string("stage", "all", "Stage to train, or 'all' for every stage in order.")
-flags.DEFINE_string("run_dir", None, "Run folder (default runs/<method>).")
-flags.DEFINE_string("train_records", "work/records/train", "Training TFRecord folder.")
-flags.DEFINE_string("val", "work/records/test",
-                    "Held-out scenes (TFRecord folder or dataset root); '' disables validation.")
-flags.DEFINE_integer("steps", None, "Steps per stage (default: the paper's schedule).")
-flags.DEFINE_integer("batch_size", None, "Batch size (default: the paper's).")
-flags.DEFINE_integer("patch_size", None, "Square crop size (default: the paper's).")
-flags.DEFINE_float("learning_rate", None, "Initial learning rate (default: the paper's).")
-flags.DEFINE_integer("checkpoint_every", 500, "Steps between checkpoints.")
-flags.DEFINE_integer("log_every", 50, "Steps between progress lines / TensorBoard scalars.")
-flags.DEFINE_integer("preview_every", 500, "Steps between TensorBoard image previews (0: never).")
-flags.DEFINE_integer("validate_every", 1000, "Steps per epoch; validation runs after each.")
-flags.DEFINE_integer("max_val_scenes", 8, "Validation scenes per epoch.")
-flags.DEFINE_enum("strategy", "default", list(STRATEGIES), "tf.distribute strategy.")
-flags.DEFINE_bool("jit_compile", False, "Compile the train step with XLA.")
-flags.DEFINE_bool("mixed_precision", False, "Mixed precision (float16 on GPU, bfloat16 on CPU).")
-flags.DEFINE_bool("deterministic", False, "Deterministic data and ops; resumed == uninterrupted.")
-flags.DEFINE_integer("seed", 0, "Random seed.")
-flags.DEFINE_string("vgg_weights", None, "Local VGG ImageNet weights file (perceptual losses).")
-flags.DEFINE_float("perceptual_weight", None, "Perceptual loss weight (method default if unset).")
-flags.DEFINE_string("backbone", None, "Backbone network for methods that take one (SelfHDR).")
-flags.mark_flag_as_required("method")
-
-
-def main(argv):
-    del argv
-    from hdrkeras import methods
-    from hdrkeras.training import Interrupted, RunConfig, run
-
-    method = methods.get(FLAGS.method)
-    options = {k: getattr(FLAGS, k) for k in ("vgg_weights", "perceptual_weight", "backbone")
-               if getattr(FLAGS, k) is not None}
-    config = RunConfig(
-        run_dir=FLAGS.run_dir or os.path.join("runs", method.name),
-        train_records=FLAGS.train_records, val_source=FLAGS.val or None,
-        steps=FLAGS.steps, batch_size=FLAGS.batch_size, patch_size=FLAGS.patch_size,
-        learning_rate=FLAGS.learning_rate, checkpoint_every=FLAGS.checkpoint_every,
-        log_every=FLAGS.log_every, preview_every=FLAGS.preview_every,
-        validate_every=FLAGS.validate_every, max_val_scenes=FLAGS.max_val_scenes,
-        strategy=FLAGS.strategy, jit_compile=FLAGS.jit_compile,
-        mixed_precision=FLAGS.mixed_precision, deterministic=FLAGS.deterministic,
-        seed=FLAGS.seed, method_options=options)
-    try:
-        run(method, FLAGS.stage, config)
-    except Interrupted as exc:
-        print(str(exc), file=sys.stderr)
-        sys.exit(130)
-    print(f"done: {config.run_dir}")
-
+from hdrkeras.fit import entry
 
 if __name__ == "__main__":
-    run_main(main)
+    entry()

@@ -35,7 +35,7 @@ class BenchSpec:
       threads: TF intra- and inter-op threads (None = TF default).
       runs: timed runs; the median is reported.
       warmup: untimed runs first (tracing, allocation).
-      tile, overlap: tiled inference (hdrkeras.inference.run_tiled); tile None = whole.
+      tile, overlap: tiled inference (hdrkeras.tiling.run_tiled); tile None = whole.
       train: time one optimiser step of `stage` instead of inference.
       xla: compile the inference function with XLA (jit_compile).
       stage: training stage for `train` (None = the method's last stage).
@@ -160,7 +160,9 @@ def time_runs(fn, warmup, runs):
 
 def _inference_target(spec):
     """(callable(ldr, exposures) -> hdr, parameter count, frames, label)."""
-    from hdrkeras import inference
+    # Imported here, not at the top: TensorFlow must load after set_threads.
+    from hdrkeras import inference, methods
+    from hdrkeras.predictor import keras_predictor
 
     if spec.model:
         predictor = inference.load_model(spec.model)
@@ -171,13 +173,11 @@ def _inference_target(spec):
             params = None
         frames = spec.frames or predictor.num_frames or 3
         return predictor, params, frames, predictor.name
-    from hdrkeras import methods
-
     method = methods.get(spec.method)
     frames = spec.frames or method.num_frames
     config = {"num_frames": frames} if spec.frames else None
     model = method.build_inference_model(config)
-    predictor = inference.keras_predictor(model, spec.method, spec.method, xla=spec.xla)
+    predictor = keras_predictor(model, spec.method, spec.method, xla=spec.xla)
     return predictor, int(model.count_params()), frames, spec.method
 
 
@@ -241,7 +241,7 @@ def measure(spec):
         fn, params, frames, stage = _train_target(spec)
         result["stage"] = stage
     else:
-        from hdrkeras.inference import run_tiled
+        from hdrkeras.tiling import run_tiled
 
         predictor, params, frames, _ = _inference_target(spec)
         ldr, exposures = random_inputs(spec.batch, frames, spec.height, spec.width, spec.seed)

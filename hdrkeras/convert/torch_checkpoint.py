@@ -51,7 +51,8 @@ def read_torch_checkpoint(path):
     except ImportError as e:
         raise MissingWeightsError(
             f"{path}: reading PyTorch checkpoints needs torch; install it with "
-            f"`pip install hdrkeras[convert]` ({e})") from None
+            f"`pip install hdrkeras[convert]`, or save the state dict as .npz where torch "
+            f"is installed ({e})") from None
     if not os.path.isfile(path):
         raise DataError(f"{path}: checkpoint file not found")
     try:

@@ -28,6 +28,38 @@ def _describe(entry):
     return entry if isinstance(entry, (str, os.PathLike)) else "<array>"
 
 
+def _radiance_size(path):
+    with open(path, "rb") as f:
+        head = f.read(4096)
+    for line in head.split(b"\n")[1:]:
+        parts = line.split()
+        if len(parts) == 4 and parts[0] in (b"-Y", b"+Y") and parts[2] in (b"+X", b"-X"):
+            return int(parts[1]), int(parts[3])
+    return None
+
+
+def _exr_size(path):
+    import OpenEXR
+    with OpenEXR.File(path, header_only=True) as f:
+        lo, hi = f.header()["dataWindow"]
+    return int(hi[1] - lo[1] + 1), int(hi[0] - lo[0] + 1)
+
+
+def file_size(path):
+    """(height, width) of an LDR or HDR image from its header only, or None when the header
+    cannot be parsed (corrupt or truncated file)."""
+    ext = os.path.splitext(path)[1].lower()
+    try:
+        if ext == ".hdr":
+            return _radiance_size(path)
+        if ext == ".exr":
+            return _exr_size(path)
+    except Exception:  # a corrupt header of any kind means "unreadable", reported by the caller
+        return None
+    from hdrkeras.data.scenes import image_size
+    return image_size(path)
+
+
 @dataclasses.dataclass(frozen=True)
 class VideoSequence:
     """An LDR video with one exposure time per frame.
@@ -40,7 +72,8 @@ class VideoSequence:
         normalised so the shortest is 1).
       ground_truth: per-frame linear HDR source (path or float32 [H,W,3] array, RGB, in
         that frame's coordinates and on the scale of `exposures`), or None where the
-        dataset has none. Defaults to no ground truth.
+        dataset has none. Defaults to no ground truth. An LDR-image path (.png/.tif/.jpg)
+        is read as code/255 (or /65535), as DeAltHDR's official loader does.
       linearize: optional callable(ldr float32 [H,W,3] in [0,1]) -> linear float32 for
         data captured with a measured camera curve (TOG13); None means the package-wide
         gamma 2.2 (`hdrkeras.ops.response`).
@@ -79,6 +112,35 @@ class VideoSequence:
 
     def __len__(self):
         return len(self.frames)
+
+    def check_files(self):
+        """Checks, from file headers only, that every frame and ground-truth file exists, is
+        readable and has the size of the first frame; readers call it so a bad dataset fails
+        when it is listed, not half-way through writing records.
+
+        Returns (height, width). Raises DataError naming the file and the problem.
+        """
+        size = None
+        first = None
+        for kind, entries in (("frame", self.frames), ("ground truth", self.ground_truth)):
+            for entry in entries:
+                if entry is None:
+                    continue
+                if isinstance(entry, str):
+                    if not os.path.isfile(entry):
+                        raise DataError(f"{self._where()}: {kind} {entry} is missing")
+                    hw = file_size(entry)
+                    if hw is None:
+                        raise DataError(f"{self._where()}: {kind} {entry} is unreadable "
+                                        f"(corrupt or truncated image)")
+                else:
+                    hw = tuple(np.shape(entry)[:2])
+                if size is None:
+                    size, first = hw, _describe(entry)
+                elif hw != size:
+                    raise DataError(f"{self._where()}: {kind} {_describe(entry)} is "
+                                    f"{hw[1]}x{hw[0]} but {first} is {size[1]}x{size[0]}")
+        return size
 
     @property
     def valid(self):
@@ -127,10 +189,13 @@ class VideoSequence:
             return None
         if isinstance(entry, str):
             from hdrkeras.io.hdr import read_hdr
+            from hdrkeras.io.images import LDR_EXTENSIONS, read_ldr
             if not os.path.isfile(entry):
                 raise DataError(f"{self._where()}: ground truth {entry} is missing")
+            # DeAltHDR's official tree stores ground truth as 8-bit images, read as code/255
+            reader = read_ldr if entry.lower().endswith(LDR_EXTENSIONS) else read_hdr
             try:
-                img = read_hdr(entry)
+                img = reader(entry)
             except DataError as e:
                 raise DataError(f"{self._where()}: {e}") from None
         else:

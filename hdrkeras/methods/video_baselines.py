@@ -33,10 +33,11 @@ frame and its luminance, per frame pair the two flows and the aligned frames.
 
 import numpy as np
 
-from hdrkeras import methods
 from hdrkeras.errors import ConfigError, DataError
-from hdrkeras.methods.base import Method
-from hdrkeras.methods.baselines import FALLBACK_WEIGHT, ReferenceFrameHDR, _inputs, hat_weight
+from hdrkeras.layers.hat_weighted_merge import FALLBACK_WEIGHT, hat_weight
+from hdrkeras.layers.reference_frame_hdr import ReferenceFrameHDR
+from hdrkeras.methods.base import Method, register
+from hdrkeras.methods.baselines import _inputs
 from hdrkeras.methods.streaming import StreamingModel
 from hdrkeras.ops import response
 
@@ -172,17 +173,11 @@ class ClassicalVideoMerge(StreamingModel):
 
 class _VideoBaseline(Method):
     stages = ()
-    requires_ground_truth = False
-    size_multiple = 1
+    kind = "video"
     num_frames = 3
 
-    def preprocess(self, ldr, exposures):
-        """Linear frames H_i = L_i**2.2 / t_i, [B, T, H, W, 3]."""
-        t = exposures[:, :, None, None, None]
-        return response.ldr_to_hdr(ldr, t)
 
-
-@methods.register
+@register
 class VideoReferenceOnly(_VideoBaseline):
     """HDR = the window's centre frame linearised."""
 
@@ -215,7 +210,7 @@ class _CentreOnly(StreamingModel):
         return states[indices[len(indices) // 2]]
 
 
-@methods.register
+@register
 class VideoClassicalMerge(_VideoBaseline):
     """Centre frame filled from flow-aligned neighbours (OpenCV DIS); no training."""
 

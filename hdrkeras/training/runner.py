@@ -10,12 +10,20 @@ On-disk layout of a run:
   RUN_DIR/<stage>/logs/       TensorBoard events
   RUN_DIR/<stage>/done.json   written when the stage finished all its steps
   RUN_DIR/model.keras         the standard inference model of the last finished stage
+
+Under `--strategy multi_worker` every worker trains in lock step, but only the chief writes
+RUN_DIR: the others restore from the chief's checkpoints (RUN_DIR must be on storage all
+workers see) and write theirs, as TensorFlow requires every worker to take part in a save,
+to a private temporary folder that is removed at once.
 """
 
+import hashlib
 import json
 import math
 import os
+import shutil
 import signal
+import tempfile
 import time
 
 import keras
@@ -23,10 +31,11 @@ import numpy as np
 import tensorflow as tf
 
 from hdrkeras.errors import ConfigError
-from hdrkeras.io.atomic import atomic_path, atomic_write_text
+from hdrkeras.io.atomic import atomic_write_text
+from hdrkeras.saving import KERAS_MODEL_FILE, save_keras
 from hdrkeras.training.config import RunConfig
 from hdrkeras.training.schedules import StepDecay
-from hdrkeras.training.strategy import make_strategy, set_precision
+from hdrkeras.training.strategy import make_strategy, set_precision, worker_role
 
 
 class Interrupted(Exception):
@@ -222,7 +231,8 @@ def train_stage(method, stage_name, config: RunConfig, previous, strategy, log=p
         return run_producer(method, stage, config, previous, log)
     hp = stage_hyperparameters(stage, config)
     sdir = stage_dir(config.run_dir, stage_name)
-    os.makedirs(sdir, exist_ok=True)
+    if worker_role(strategy)[2]:
+        os.makedirs(sdir, exist_ok=True)
 
     task, optimizer, variables = _build_stage(method, stage, hp, config, previous, strategy)
     with strategy.scope():
@@ -236,13 +246,18 @@ def train_stage(method, stage_name, config: RunConfig, previous, strategy, log=p
     if config.strategy == "default":
         iterator = iter(dataset)
     else:
-        iterator = iter(strategy.experimental_distribute_dataset(dataset))
+        # Shard by element, not by file: a small dataset may be a single shard file, and
+        # every worker reads the same seeded order, so elements split without overlap.
+        options = tf.data.Options()
+        options.experimental_distribute.auto_shard_policy = (
+            tf.data.experimental.AutoShardPolicy.DATA)
+        iterator = iter(strategy.experimental_distribute_dataset(dataset.with_options(options)))
 
     items = dict(task.networks, optimizer=optimizer, step=step)
     if checkpoint_iterator:
         items["data"] = iterator
     ckpt = tf.train.Checkpoint(**items)
-    manager = tf.train.CheckpointManager(ckpt, os.path.join(sdir, "ckpt"), max_to_keep=3)
+    manager = _CheckpointWriter(ckpt, os.path.join(sdir, "ckpt"), strategy)
     if manager.latest_checkpoint:
         ckpt.restore(manager.latest_checkpoint).expect_partial()
         log(f"[{stage_name}] resuming from {manager.latest_checkpoint} at step {int(step.numpy())}")
@@ -250,14 +265,15 @@ def train_stage(method, stage_name, config: RunConfig, previous, strategy, log=p
     total = hp["steps"]
     if int(step.numpy()) >= total:
         log(f"[{stage_name}] already finished ({total} steps)")
-        _finish(task, config, stage_name, int(step.numpy()), hp, log)
+        _finish(task, config, stage_name, int(step.numpy()), hp, log, strategy)
         return task
 
     step_fn = _compiled_step(task, optimizer, variables, strategy, config)
     val_dataset = None
     if config.val_source:
         val_dataset = pipeline.eval_dataset(config.val_source, num_frames=method.num_frames)
-    writer = tf.summary.create_file_writer(os.path.join(sdir, "logs"))
+    writer = (tf.summary.create_file_writer(os.path.join(sdir, "logs"))
+              if worker_role(strategy)[2] else tf.summary.create_noop_writer())
     log(f"[{stage_name}] training {total} steps: batch {hp['batch_size']}, patch "
         f"{hp['patch_size']}, lr {hp['learning_rate']:g} (/{hp['lr_factor']:g} at "
         f"{hp['lr_boundaries'] or 'never'}), {strategy.num_replicas_in_sync} replica(s)")
@@ -313,8 +329,45 @@ def train_stage(method, stage_name, config: RunConfig, previous, strategy, log=p
         if s != last_saved:
             manager.save(checkpoint_number=s)
     writer.flush()
-    _finish(task, config, stage_name, s, hp, log)
+    _finish(task, config, stage_name, s, hp, log, strategy)
     return task
+
+
+class _CheckpointWriter:
+    """A CheckpointManager over the stage's `ckpt` folder on the chief; on other workers
+    the same save calls go to a private temporary folder that is deleted straight away
+    (every worker must take part in a save; only the chief's copy is kept)."""
+
+    def __init__(self, ckpt, directory, strategy, max_to_keep=3):
+        self._ckpt = ckpt
+        self._chief = worker_role(strategy)[2]
+        self.directory = directory
+        if self._chief:
+            self._manager = tf.train.CheckpointManager(ckpt, directory, max_to_keep=max_to_keep)
+
+    @property
+    def latest_checkpoint(self):
+        return tf.train.latest_checkpoint(self.directory)
+
+    def save(self, checkpoint_number):
+        if self._chief:
+            return self._manager.save(checkpoint_number=checkpoint_number)
+        scratch = tempfile.mkdtemp(prefix="hdrkeras-worker-ckpt-")
+        try:
+            tf.train.CheckpointManager(self._ckpt, scratch, max_to_keep=1).save(
+                checkpoint_number=checkpoint_number)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        return None
+
+
+def weights_digest(variables):
+    """Short hash of the values of `variables` (first replica): equal digests on two
+    workers mean bit-identical weights."""
+    h = hashlib.sha256()
+    for v in variables:
+        h.update(np.ascontiguousarray(np.asarray(v.numpy())).tobytes())
+    return h.hexdigest()[:16]
 
 
 def _compiled_step(task, optimizer, variables, strategy, config):
@@ -353,12 +406,16 @@ def _write_previews(task, batch, step, strategy):
                          step=step, max_outputs=2)
 
 
-def _finish(task, config, stage_name, step, hp, log):
+def _finish(task, config, stage_name, step, hp, log, strategy=None):
+    task_type, task_id, chief = worker_role(strategy or tf.distribute.get_strategy())
+    if task_type is not None:
+        digest = weights_digest(task.trainable_variables())
+        log(f"[{stage_name}] {task_type} {task_id} finished at step {step}: weights digest {digest}")
+    if not chief:
+        return
     model = task.inference_model()
     if model is not None:
-        path = os.path.join(config.run_dir, "model.keras")
-        with atomic_path(path) as tmp:
-            model.save(tmp)
+        path = save_keras(model, os.path.join(config.run_dir, KERAS_MODEL_FILE))
         log(f"[{stage_name}] inference model written to {path}")
     atomic_write_text(_done_path(config.run_dir, stage_name), json.dumps(
         {"stage": stage_name, "steps": step, "hyperparameters": hp,
@@ -376,7 +433,8 @@ def run(method, stage, config: RunConfig, log=print):
         keras.utils.set_random_seed(config.seed)
     set_precision(config.mixed_precision)
     strategy = make_strategy(config.strategy)
-    os.makedirs(config.run_dir, exist_ok=True)
+    if worker_role(strategy)[2]:
+        os.makedirs(config.run_dir, exist_ok=True)
     previous = None
     task = None
     for name in stages:

@@ -1,0 +1,124 @@
+"""Dataset root (Kalantari17 / SCTNet layout) or a synthetic default -> sharded TFRecords.
+
+  python -m hdrkeras.make_tfrecord --data ROOT --out work/records --split all
+  python -m hdrkeras.make_tfrecord --mode patches --augment --schema esbn
+  python -m hdrkeras.make_tfrecord            # synthesizes work/data/synthetic first
+
+(`python tfrecord_tools/make_tfrecord.py ...` is the same tool.) Writes <out>/train/ and/or
+<out>/test/, each with shards and a manifest.json. User errors print one line on stderr and
+exit with status 1.
+"""
+
+import os
+
+from absl import flags
+
+from hdrkeras import cli
+from hdrkeras.errors import ConfigError
+
+FLAGS = flags.FlagValues()
+_F = {"flag_values": FLAGS}
+flags.DEFINE_string("data", None, "Dataset root with Training/ and Test/ (Kalantari17 or "
+                    "SCTNet layout). Without it a synthetic dataset is generated in --synth_dir.",
+                    **_F)
+flags.DEFINE_enum("dataset", "auto", ["auto", "kalantari", "sctnet"],
+                  "Dataset flavour (GT file names: HDRImg.hdr, or also SCTNet's label.hdr).", **_F)
+flags.DEFINE_string("out", "work/records", "Output folder; gets train/ and test/ subfolders.",
+                    **_F)
+flags.DEFINE_enum("split", "all", ["train", "test", "all"], "Which split(s) to write.", **_F)
+flags.DEFINE_enum("mode", "scenes", ["scenes", "patches"],
+                  "scenes: one record per scene (crops on the fly); patches: ESBN protocol.", **_F)
+flags.DEFINE_integer("patch_size", 256, "Patch side in patches mode (ESBN: 256).", **_F)
+flags.DEFINE_integer("stride", 64, "Patch grid stride in patches mode (ESBN: 64).", **_F)
+flags.DEFINE_bool("augment", False, "Patches mode: all 8 rotations/flips of every patch.", **_F)
+flags.DEFINE_enum("schema", "hdrkeras", ["hdrkeras", "esbn"],
+                  "Record schema: ours, or ESBN's original feature keys (patches only).", **_F)
+flags.DEFINE_integer("shard_size", None, "Records per shard (default 8 scenes / 128 patches).",
+                     **_F)
+flags.DEFINE_integer("workers", 2, "Scenes processed in parallel.", **_F)
+flags.DEFINE_integer("num_frames", 3, "Frames per scene.", **_F)
+flags.DEFINE_integer("seed", 0, "Seed of the record order (train split).", **_F)
+flags.DEFINE_bool("overwrite", False, "Replace existing records in --out.", **_F)
+flags.DEFINE_string("synth_dir", "work/data/synthetic",
+                    "Where the synthetic default dataset is generated (no --data).", **_F)
+flags.DEFINE_integer("synth_train", None, "Synthetic dataset: training scenes (default: "
+                     "synthesize_dataset's).", **_F)
+flags.DEFINE_integer("synth_test", None, "Synthetic dataset: test scenes.", **_F)
+flags.DEFINE_string("synth_size", None, "Synthetic dataset: frame size HxW, e.g. 64x96.", **_F)
+
+
+def _synth_kwargs():
+    kw = {"workers": FLAGS.workers}
+    if FLAGS.synth_train is not None:
+        kw["num_train"] = FLAGS.synth_train
+    if FLAGS.synth_test is not None:
+        kw["num_test"] = FLAGS.synth_test
+    if FLAGS.synth_size:
+        try:
+            h, w = (int(v) for v in FLAGS.synth_size.lower().split("x"))
+        except ValueError:
+            raise ConfigError(f"--synth_size must be HxW, got {FLAGS.synth_size!r}") from None
+        kw["height"], kw["width"] = h, w
+    return kw
+
+
+def run():
+    # TensorFlow is imported only once the arguments and the dataset are known to be
+    # usable, so user errors are reported within a second.
+    from hdrkeras.data import kalantari
+
+    if FLAGS.schema == "esbn" and FLAGS.mode != "patches":
+        raise ConfigError("--schema esbn stores ESBN's patches only; add --mode patches")
+    splits = ["train", "test"] if FLAGS.split == "all" else [FLAGS.split]
+    out = FLAGS.out
+    targets = [os.path.join(out, s) for s in splits]
+    if not FLAGS.overwrite:  # checked before synthesizing or reading anything
+        for t in targets:
+            if os.path.exists(t) and (not os.path.isdir(t) or os.listdir(t)):
+                raise ConfigError(f"output folder {t} is not empty; pass --overwrite to "
+                                  f"replace it")
+    root = FLAGS.data
+    if root is None:
+        from hdrkeras.data import synthesize
+        root = FLAGS.synth_dir
+        print(f"no --data: synthesizing a dataset into {root}", flush=True)
+        kw = _synth_kwargs()
+        if "train" not in splits:
+            kw["num_train"] = 0
+        if "test" not in splits:
+            kw["num_test"] = 0
+        summary = synthesize.synthesize_dataset(root, **kw)
+        print(f"synthesized {summary.get('num_train')} train + {summary.get('num_test')} test "
+              f"scenes in {summary.get('seconds', 0):.1f} s", flush=True)
+    args = {k: FLAGS[k].value for k in ("data", "dataset", "out", "split", "mode", "patch_size",
+                                        "stride", "augment", "schema", "shard_size", "workers",
+                                        "num_frames", "seed", "overwrite", "synth_dir",
+                                        "synth_train", "synth_test", "synth_size")}
+    found = {split: kalantari.list_scenes(root, split, num_frames=FLAGS.num_frames,
+                                          dataset=FLAGS.dataset) for split in splits}
+    from hdrkeras.data import records
+    for split, target in zip(splits, targets):
+        scenes = found[split]
+        print(f"[{split}] {len(scenes)} scenes from {root}", flush=True)
+        records.write_records(
+            scenes, target, split=split, mode=FLAGS.mode, schema=FLAGS.schema,
+            patch_size=FLAGS.patch_size, stride=FLAGS.stride, augment=FLAGS.augment,
+            shard_size=FLAGS.shard_size, workers=FLAGS.workers, seed=FLAGS.seed,
+            overwrite=FLAGS.overwrite, source=os.path.abspath(root), arguments=args,
+            progress=lambda s: print(s, flush=True))
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise ConfigError(f"unexpected arguments: {' '.join(argv[1:])}")
+    run()
+    return 0
+
+
+def entry(argv=None):
+    """Console entry: parses the flags, runs, exits (status 1 with one line on user errors)."""
+    cli.run_main(main, argv, FLAGS)
+
+
+if __name__ == "__main__":
+    entry()

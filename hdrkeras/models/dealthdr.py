@@ -1,0 +1,281 @@
+"""DeAltHDR: HDR video from degraded alternating exposures (Zhang et al.).
+
+Port of the authors' VERSION 1.4.2 `basicsr/models/archs/dealthdr_arch.py:DeAltHDR`
+(github Goodenough8216/DeAltHDR@6a5b3a4), layer for layer, so official checkpoints load
+through `hdrkeras.convert.dealthdr`. Config names are the official ones.
+
+The window model is composed of three separately callable sub-models, so a streaming
+runner can compute each piece once per sequence instead of once per window:
+
+* per frame -- `frame_encoder`: one frame's three encoder levels, through the encoder
+  branch of ITS OWN exposure (long or short, from the per-frame `is_long` flag). Every
+  frame of a window is encoded the same way whatever position it has, so a frame's
+  features can be reused by the five windows that contain it.
+* per frame pair -- `pair_flow`: SpyNet flows a->b and b->a and the forward-backward
+  consistency error of each direction. The error does not depend on the sensitivity s,
+  which only thresholds it; one call serves both frames of the pair.
+* per window -- `window_decoder`: the centre frame's latent, decoder, FGMA alignment of
+  the four neighbours at every decoder level (mask = error > 0.5 / s), softmax fusion of
+  five frames, refinement and output conv. It takes the centre's features, the
+  neighbours' features, the centre->neighbour flows and errors, and s.
+
+Deliberate differences from the official code: exposure routing is per frame (the
+official picks the centre's branch by a string argument and assumes strict alternation
+for the neighbours; for an alternating window both agree); s is a model input (a scalar
+per batch element), not a constructor constant; one SpyNet is built (the official builds
+three and uses only `fgma_l3.spynet`); the unused FHR key/value caches are not kept.
+Both encoder branches currently run on every frame and the result is selected per frame
+(exact, but twice the encoder work; speed work is a later step).
+"""
+
+import keras
+import tensorflow as tf
+
+from hdrkeras.errors import ConfigError, DataError
+from hdrkeras.layers.channel_attention import TORCH_CONV_INIT
+from hdrkeras.layers.dealthdr_block import (ATTENTION_TYPES, FFW_TYPES, LAYER_NORM_TYPES,
+                                            DeAltHDRBlock)
+from hdrkeras.layers.flow_consistency_error import FlowConsistencyError
+from hdrkeras.layers.flow_guided_masked_attention import FlowGuidedMaskedAttention
+from hdrkeras.layers.hdr_fusion import HDRFusion
+from hdrkeras.layers.pixel_shuffle import PixelShuffle
+from hdrkeras.layers.pixel_unshuffle import PixelUnshuffle
+from hdrkeras.layers.spy_net import SpyNet
+from hdrkeras.ops.padding import crop_to, pad_to_multiple
+
+WINDOW = 5  # frames T-2, T-1, T, T+1, T+2
+CENTRE = 2
+NEIGHBOURS = (0, 1, 3, 4)  # official order of the aligned neighbours
+MULTIPLE = 32  # official padder_size = 2**3 * 4: inputs are zero-padded to it
+
+_LEVEL_TYPES = {  # official config prefix of each LevelBlock
+    "encoder_level1": "encoder1", "encoder_level2": "encoder2",
+    "encoder_level3": "encoder3", "latent": "latent", "decoder_level3": "decoder1",
+    "decoder_level2": "decoder2", "decoder_level1": "decoder3",
+    "refinement": "refinement"}
+
+
+def sensitivity_threshold(sensitivity):
+    """0.5 / (s + 1e-8) computed in float64 and returned in float32 (as the official
+    Python-float threshold compared against a float32 map): s = 0 -> 5e7, no attention."""
+    s = keras.ops.cast(sensitivity, "float64")
+    return keras.ops.cast(keras.ops.divide(0.5, keras.ops.add(s, 1e-8)), "float32")
+
+
+@keras.saving.register_keras_serializable(package="hdrkeras")
+class DeAltHDR(keras.Model):
+    """Five-frame alternating-exposure HDR video network with flow-guided masked attention.
+
+    Call with a dict:
+      frames: float32 [B, 5, H, W, Cf] NHWC, frames T-2..T+2 in the official input domain:
+        Cf = 6 channels [lin, lin ** (1/2.2)] with lin = clip(L ** 2.2 / t, 0, 1) (L gamma
+        LDR in [0,1], t the exposure relative to the short one), or Cf = 3 ([lin]) when
+        `use_both_input` is False. Any H, W: zero-padded at the bottom/right to a multiple
+        of 32 inside (as the official `check_image_size`), the output cropped back.
+      is_long: float32 [B, 5], 1 for a long-exposure frame (its encoder branch), 0 short.
+      sensitivity: float32 [B] or scalar s >= 0: 0 = pure flow warping, large = attention
+        (almost) everywhere. Official default 15.
+    Returns float32 [B, H, W, out_channels]: the centre frame's linear HDR, in the scale
+    of the short exposure (no output activation, as officially).
+
+    Sub-models (see the module docstring): `frame_encoder`, `pair_flow`, `window_decoder`.
+
+    Args (official names):
+      inp_channels, out_channels: int. Colour channels in / out. Defaults 3, 3.
+      dim: int. Level-1 width (doubling per level). Defaults to 32.
+      Enc_blocks: 3 ints. Blocks per encoder level. Defaults to (2, 4, 6).
+      Middle_blocks: int. Latent blocks. Defaults to 6.
+      Dec_blocks: 3 ints. Blocks of decoder levels 3, 2, 1. Defaults to (6, 4, 2).
+      num_heads_blks: 4 ints. Attention heads of levels 1..4. Defaults to (1, 2, 4, 8).
+      num_refinement_blocks: int. Defaults to 1.
+      ffn_expansion_factor: float. Gated FFN width factor. Defaults to 2.5.
+      bias: bool. Bias on the attention/FFN/resampling convs. Defaults to False.
+      LayerNorm_type: 'WithBias' or 'BiasFree'. Defaults to 'WithBias'.
+      {encoder1,2,3,decoder1,2,3,latent,refinement}_attn_type{1,2}: block mixers
+        ('Channel', 'FHR', 'ReducedAttn', 'NoAttn'); type1 for all but the last block
+        of a level, type2 for the last. decoder1 is the coarsest decoder level.
+      {encoder1,2,3,decoder1,2,3,latent,refinement}_ffw_type: 'FFW' or 'GFFW'.
+      use_both_input: bool. Frames carry [lin, gamma] (6 channels). Defaults to True.
+      use_dual_encoder: bool. Separate long/short encoders. Defaults to True.
+    """
+
+    def __init__(self, inp_channels=3, out_channels=3, dim=32, Enc_blocks=(2, 4, 6),
+                 Middle_blocks=6, Dec_blocks=(6, 4, 2), num_heads_blks=(1, 2, 4, 8),
+                 num_refinement_blocks=1, ffn_expansion_factor=2.5, bias=False,
+                 LayerNorm_type="WithBias",
+                 encoder1_attn_type1="ReducedAttn", encoder1_attn_type2="ReducedAttn",
+                 encoder2_attn_type1="ReducedAttn", encoder2_attn_type2="ReducedAttn",
+                 encoder3_attn_type1="Channel", encoder3_attn_type2="Channel",
+                 decoder1_attn_type1="Channel", decoder1_attn_type2="Channel",
+                 decoder2_attn_type1="Channel", decoder2_attn_type2="Channel",
+                 decoder3_attn_type1="Channel", decoder3_attn_type2="Channel",
+                 encoder1_ffw_type="FFW", encoder2_ffw_type="FFW", encoder3_ffw_type="GFFW",
+                 decoder1_ffw_type="GFFW", decoder2_ffw_type="GFFW", decoder3_ffw_type="GFFW",
+                 latent_attn_type1="FHR", latent_attn_type2="Channel", latent_ffw_type="GFFW",
+                 refinement_attn_type1="ReducedAttn", refinement_attn_type2="ReducedAttn",
+                 refinement_ffw_type="GFFW", use_both_input=True, use_dual_encoder=True,
+                 **kwargs):
+        super().__init__(**kwargs)
+        # === Config ===
+        self._config = {k: v for k, v in locals().items()
+                        if k not in ("self", "kwargs", "__class__")}
+        for key in ("Enc_blocks", "Dec_blocks", "num_heads_blks"):
+            self._config[key] = [int(v) for v in self._config[key]]
+        cfg = self._config
+        self._validate(cfg)
+        self.frame_channels = inp_channels * (2 if use_both_input else 1)
+        self.use_dual_encoder = bool(use_dual_encoder)
+        heads = cfg["num_heads_blks"]
+
+        def level(prefix, official, n, width, n_heads):
+            """A LevelBlock: n - 1 blocks of attn_type1, then one of attn_type2."""
+            t = _LEVEL_TYPES[official]
+            return [DeAltHDRBlock(cfg[f"{t}_attn_type{1 if i < n - 1 else 2}"],
+                                  cfg[f"{t}_ffw_type"], n_heads, ffn_expansion_factor, bias,
+                                  LayerNorm_type, name=f"{prefix}_{i}")
+                    for i in range(n)]
+
+        def conv(filters, size, name, use_bias=bias):
+            return keras.layers.Conv2D(filters, size, padding="same", use_bias=use_bias,
+                                       kernel_initializer=TORCH_CONV_INIT, name=name)
+
+        def run(blocks, x):
+            for block in blocks:
+                x = block(x)
+            return x
+
+        widths = [dim, dim * 2, dim * 4, dim * 8]
+
+        # === Per-frame encoder ===
+        frame = keras.Input((None, None, self.frame_channels), name="frame")
+        is_long = keras.Input((), name="is_long")
+        down1_2 = [conv(dim // 2, 3, "down1_2"), PixelUnshuffle(2, name="down1_2_unshuffle")]
+        down2_3 = [conv(dim, 3, "down2_3"), PixelUnshuffle(2, name="down2_3_unshuffle")]
+        branches = ("long", "short") if self.use_dual_encoder else ("",)
+        feats = []
+        for branch in branches:
+            pre = f"{branch}_" if branch else ""
+            proj_name = f"{pre}exposure_projection" if branch else "input_projection"
+            x = conv(dim, 3, proj_name)(frame)
+            f1 = run(level(f"{pre}encoder_level1", "encoder_level1", Enc_blocks[0], dim,
+                           heads[0]), x)
+            f2 = run(level(f"{pre}encoder_level2", "encoder_level2", Enc_blocks[1],
+                           widths[1], heads[1]), run(down1_2, f1))
+            f3 = run(level(f"{pre}encoder_level3", "encoder_level3", Enc_blocks[2],
+                           widths[2], heads[2]), run(down2_3, f2))
+            feats.append((f1, f2, f3))
+        if self.use_dual_encoder:
+            pick = keras.ops.greater(keras.ops.reshape(is_long, (-1, 1, 1, 1)), 0.5)
+            feats = [keras.ops.where(pick, a, b) for a, b in zip(*feats)]
+        else:
+            feats = list(feats[0])
+        self.frame_encoder = keras.Model([frame, is_long], feats, name="frame_encoder")
+
+        # === Per-pair flow ===
+        a = keras.Input((None, None, 3), name="frame_a")
+        b = keras.Input((None, None, 3), name="frame_b")
+        spynet = SpyNet(name="spynet")
+        flow_ab, flow_ba = spynet([a, b]), spynet([b, a])
+        error = FlowConsistencyError(name="consistency")
+        self.pair_flow = keras.Model(
+            [a, b], [flow_ab, flow_ba, error([a, flow_ab, flow_ba]),
+                     error([b, flow_ba, flow_ab])], name="pair_flow")
+
+        # === Per-window decoder ===
+        n = len(NEIGHBOURS)
+        centre = [keras.Input((None, None, c), name=f"centre_level{i + 1}")
+                  for i, c in enumerate(widths[:3])]
+        nbs = [keras.Input((n, None, None, c), name=f"neighbours_level{i + 1}")
+               for i, c in enumerate(widths[:3])]
+        flow = keras.Input((n, None, None, 2), name="flow")
+        flow_error = keras.Input((n, None, None, 1), name="flow_error")
+        sensitivity = keras.Input((), name="sensitivity")
+        thr = keras.ops.reshape(sensitivity_threshold(sensitivity), (-1, 1, 1, 1, 1))
+        mask = keras.ops.cast(keras.ops.greater(flow_error, thr), "float32")
+        x = run([conv(widths[2] // 2, 3, "down3_4"), PixelUnshuffle(2, name="down3_4_unshuffle")],
+                centre[2])
+        x = run(level("latent", "latent", Middle_blocks, widths[3], heads[3]), x)
+        for lv, nblocks in ((3, Dec_blocks[0]), (2, Dec_blocks[1]), (1, Dec_blocks[2])):
+            width = widths[lv - 1]
+            x = run([conv(width * 4, 3, f"up{lv + 1}_{lv}"),
+                     PixelShuffle(2, name=f"up{lv + 1}_{lv}_shuffle")], x)
+            x = keras.ops.concatenate([x, centre[lv - 1]], axis=-1)
+            x = conv(width, 1, f"reduce_chan_level{lv}")(x)
+            x = run(level(f"decoder_level{lv}", f"decoder_level{lv}", nblocks, width,
+                          heads[lv - 1]), x)
+            aligned = FlowGuidedMaskedAttention(heads[lv - 1], bias, name=f"fgma_l{lv}")(
+                [x, nbs[lv - 1], flow, mask])
+            x = HDRFusion(bias, name=f"hdr_fusion_l{lv}")([x, aligned])
+        x = run(level("refinement", "refinement", num_refinement_blocks, dim, heads[0]), x)
+        out = conv(out_channels, 3, "ending", use_bias=True)(x)
+        self.window_decoder = keras.Model(centre + nbs + [flow, flow_error, sensitivity], out,
+                                          name="window_decoder")
+        self.built = True
+
+    @staticmethod
+    def _validate(cfg):
+        for key, value in cfg.items():
+            if key.endswith(("attn_type1", "attn_type2")) and value not in ATTENTION_TYPES:
+                raise ConfigError(f"DeAltHDR: {key} must be one of {ATTENTION_TYPES}, got "
+                                  f"{value!r}")
+            if key.endswith("ffw_type") and value not in FFW_TYPES:
+                raise ConfigError(f"DeAltHDR: {key} must be one of {FFW_TYPES}, got {value!r}")
+        if cfg["LayerNorm_type"] not in LAYER_NORM_TYPES:
+            raise ConfigError(f"DeAltHDR: LayerNorm_type must be one of {LAYER_NORM_TYPES}, "
+                              f"got {cfg['LayerNorm_type']!r}")
+        for key in ("Enc_blocks", "Dec_blocks"):
+            if len(cfg[key]) != 3 or min(cfg[key]) < 1:
+                raise ConfigError(f"DeAltHDR: {key} must be 3 positive ints, got {cfg[key]}")
+        if len(cfg["num_heads_blks"]) != 4:
+            raise ConfigError(f"DeAltHDR: num_heads_blks must be 4 ints, got "
+                              f"{cfg['num_heads_blks']}")
+        if cfg["Middle_blocks"] < 1 or cfg["num_refinement_blocks"] < 1:
+            raise ConfigError("DeAltHDR: Middle_blocks and num_refinement_blocks must be >= 1")
+        if cfg["dim"] % 2:
+            raise ConfigError(f"DeAltHDR: dim must be even, got {cfg['dim']}")
+
+    # === Composition ===
+    def encode_frames(self, frames, is_long):
+        """Per-frame features of every frame. frames [B, T, H, W, Cf] (H, W multiples of
+        32), is_long [B, T] -> three tensors [B, T, h_l, w_l, C_l]."""
+        shape = tf.shape(frames)
+        b, t = shape[0], shape[1]
+        flat = tf.reshape(frames, tf.concat([[b * t], shape[2:]], 0))
+        feats = self.frame_encoder([flat, tf.reshape(tf.cast(is_long, tf.float32), [b * t])])
+        return [tf.reshape(f, tf.concat([[b, t], tf.shape(f)[1:]], 0)) for f in feats]
+
+    def centre_flows(self, frames):
+        """Centre -> neighbour flows and consistency errors of a padded window
+        [B, 5, H, W, Cf]: ([B, 4, H, W, 2], [B, 4, H, W, 1]), neighbours T-2, T-1, T+1, T+2."""
+        lin = frames[..., :3]  # flow sees the linear channels only
+        shape = tf.shape(lin)
+        b, h, w, n = shape[0], shape[2], shape[3], len(NEIGHBOURS)
+        cur = tf.repeat(lin[:, CENTRE], n, axis=0)
+        nb = tf.reshape(tf.gather(lin, NEIGHBOURS, axis=1), [b * n, h, w, 3])
+        flow, _, error, _ = self.pair_flow([cur, nb])
+        return tf.reshape(flow, [b, n, h, w, 2]), tf.reshape(error, [b, n, h, w, 1])
+
+    def call(self, inputs, training=None):
+        frames = tf.convert_to_tensor(inputs["frames"], tf.float32)
+        if frames.shape.rank != 5 or frames.shape[1] not in (None, WINDOW):
+            raise DataError(f"DeAltHDR: frames must be [B, {WINDOW}, H, W, C], got "
+                            f"{frames.shape}")
+        shape = tf.shape(frames)
+        b, h, w = shape[0], shape[2], shape[3]
+        sensitivity = tf.broadcast_to(tf.cast(inputs["sensitivity"], tf.float32), [b])
+        frames = pad_to_multiple(frames, MULTIPLE, mode="constant")
+        f1, f2, f3 = self.encode_frames(frames, inputs["is_long"])
+        flow, error = self.centre_flows(frames)
+        centre = [f[:, CENTRE] for f in (f1, f2, f3)]
+        nbs = [tf.gather(f, NEIGHBOURS, axis=1) for f in (f1, f2, f3)]
+        out = self.window_decoder(centre + nbs + [flow, error, sensitivity])
+        return crop_to(out, h, w)
+
+    def get_config(self):
+        config = dict(self._config)
+        config.update({"name": self.name, "trainable": self.trainable})
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
