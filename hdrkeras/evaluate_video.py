@@ -27,8 +27,9 @@ flags.DEFINE_multi_string("method", [], "Weight-free video method to score; repe
 flags.DEFINE_multi_string("input", [], "Sequence folder of LDR frames; repeatable.", **_F)
 flags.DEFINE_multi_string("ground_truth", [], "Ground-truth folder of each --input, in order "
                           "(default INPUT/gt).", **_F)
-flags.DEFINE_string("exposures", None, "Relative exposure times (1,4 or 1,4,16) or a .txt "
-                    "file; default INPUT/exposures.txt.", **_F)
+flags.DEFINE_string("exposures", None, "Relative exposure times (1,4 or 1,4,16), a .txt "
+                    "file of EV stops, or exif; default: the folder's exposure file, else "
+                    "EXIF.", **_F)
 flags.DEFINE_string("out", "evaluation", "Folder for metrics.csv and metrics.md.", **_F)
 flags.DEFINE_bool("baselines", True, "Also score video_reference_only and "
                   "video_classical_merge.", **_F)
@@ -43,6 +44,7 @@ flags.DEFINE_integer("overlap", 32, "Overlap of neighbouring tiles.", **_F)
 
 def main(argv):
     from hdrkeras import video_evaluation, video_inference
+    from hdrkeras.data.video_folder import folder_sequence
 
     if len(argv) > 1:
         raise ConfigError(f"unexpected arguments: {' '.join(argv[1:])}")
@@ -56,7 +58,7 @@ def main(argv):
         gt = FLAGS.ground_truth[k] if FLAGS.ground_truth else os.path.join(folder, "gt")
         if not os.path.isdir(gt):
             raise ConfigError(f"{gt}: ground-truth folder of {folder} does not exist")
-        sequences.append(video_inference.folder_sequence(folder, FLAGS.exposures, gt))
+        sequences.append(folder_sequence(folder, FLAGS.exposures, gt))
     models = []
     for path in FLAGS.model:
         print(f"loading {path}", flush=True)

@@ -4,9 +4,10 @@ r"""Alternating-exposure LDR video -> one HDR frame per input frame (+ previews,
       --exposures 1,4 --out out/
   python reconstruct/video.py --model EXPORT_DIR --input FRAMES/ --out out/ --format .hdr
 
---input is a folder of LDR frames in file-name order; exposures come from --exposures
-(relative times, one per frame or one alternation period, e.g. 1,4 or 1,4,16, or a .txt
-file of times) or FRAMES/exposures.txt. --model is a video window model (SavedModel or
+--input is a folder of LDR frames in file-name order (hdrkeras.data.video_folder);
+exposures come from --exposures (relative times, one per frame or one alternation period,
+e.g. 1,4 or 1,4,16; or a .txt file of EV stops; or "exif"), else the folder's
+exposures.txt / Exposures.txt / exposure.txt (EV stops), else EXIF. --model is a video window model (SavedModel or
 .keras, inputs ldr [B,T,H,W,3] and exposures [B,T]); --method a weight-free video method
 (video_classical_merge, video_reference_only). The output of frame c comes from the window
 centred on it; at the ends of the sequence missing positions take the nearest frame with
@@ -31,7 +32,8 @@ flags.DEFINE_string("method", None, "Weight-free video method instead of --model
                     "(video_classical_merge, video_reference_only).", **_F)
 flags.DEFINE_string("input", None, "Folder of LDR frames in time order.", **_F)
 flags.DEFINE_string("exposures", None, "Relative exposure times, one per frame or one "
-                    "period (1,4 or 1,4,16), or a .txt file; default INPUT/exposures.txt.", **_F)
+                    "period (1,4 or 1,4,16), a .txt file of EV stops, or exif; default: the "
+                    "folder's exposure file, else EXIF.", **_F)
 flags.DEFINE_string("out", None, "Output folder.", **_F)
 flags.DEFINE_enum("format", ".exr", [".exr", ".hdr"], "HDR file format of the frames.", **_F)
 flags.DEFINE_integer("frames", None, "Window size for a model or method that does not fix "
@@ -47,6 +49,7 @@ flags.DEFINE_float("fps", 25.0, "Frame rate of the MP4 preview.", **_F)
 
 def main(argv):
     from hdrkeras import video_inference
+    from hdrkeras.data.video_folder import folder_sequence
 
     if len(argv) > 1:
         raise ConfigError(f"unexpected arguments: {' '.join(argv[1:])}")
@@ -54,7 +57,7 @@ def main(argv):
         if not FLAGS[name].value:
             raise ConfigError(f"--{name} is required")
     video_inference.check_output_dir(FLAGS.out, FLAGS.format)
-    sequence = video_inference.folder_sequence(FLAGS.input, FLAGS.exposures)
+    sequence = folder_sequence(FLAGS.input, FLAGS.exposures)
     print(f"loading {FLAGS.model or FLAGS.method}", flush=True)
     config = {"num_frames": FLAGS.frames} if FLAGS.frames else None
     model = video_inference.streaming_model(model=FLAGS.model, method=FLAGS.method,

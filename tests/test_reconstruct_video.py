@@ -108,7 +108,7 @@ def test_bad_inputs_fail_with_one_line_and_write_nothing(tmp_path, capsys):
     _assert_one_line_error(code, err, "3 exposure levels (1, 4, 16)", "2-exposure model")
     assert not out.exists() or not os.listdir(out)
 
-    # An unreadable frame: named in the error; frames before it are complete, no temp files.
+    # An unreadable frame: named in the error, found from the headers before any work.
     broken = write_clip(tmp_path / "broken", moving_clip(6))
     bad = os.path.join(broken, "f004.png")
     with open(bad, "wb") as f:
@@ -117,11 +117,24 @@ def test_bad_inputs_fail_with_one_line_and_write_nothing(tmp_path, capsys):
     code, _, err = run(["--method", "video_classical_merge", "--input", broken,
                         "--exposures", "1,4", "--out", str(out)], capsys)
     _assert_one_line_error(code, err, bad)
-    names = os.listdir(out)
+    assert not os.listdir(out)
+    # A truncated frame (its header reads, its pixels do not) fails half-way: the frames
+    # before it are complete files, nothing is half-written, no MP4 of a partial video.
+    truncated = write_clip(tmp_path / "truncated", moving_clip(6))
+    bad = os.path.join(truncated, "f004.png")
+    data = open(bad, "rb").read()
+    with open(bad, "wb") as f:
+        f.write(data[:len(data) // 2])
+    out = tmp_path / "o5"
+    code, _, err = run(["--method", "video_classical_merge", "--input", truncated,
+                        "--exposures", "1,4", "--out", str(out)], capsys)
+    _assert_one_line_error(code, err, bad)
+    names = sorted(os.listdir(out))
     assert not [n for n in names if ".tmp" in n or n == "preview.mp4"]
-    for n in names:
-        if n.endswith(".exr"):
-            assert read_hdr(str(out / n)).shape == (32, 40, 3)
+    exrs = [n for n in names if n.endswith(".exr")]
+    assert exrs == [f"frame_{i:05d}.exr" for i in range(len(exrs))] and 0 < len(exrs) < 6
+    for n in exrs:
+        assert read_hdr(str(out / n)).shape == (32, 40, 3)
 
     # Output location checked before work: a file where the folder should be.
     blocker = tmp_path / "blocker"
