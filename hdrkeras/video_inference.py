@@ -41,7 +41,8 @@ def streaming_model(model=None, method=None, config=None, num_frames=None, num_e
       config: dict. Method config (e.g. {"num_frames": 5}).
       num_frames: int or None. Window size for a model that does not fix it.
       num_exposures: int or None. Exposure levels the model was trained for (checked
-        against the sequence); a SavedModel's metadata `num_exposures` is used when absent.
+        against the sequence); when absent, a SavedModel's metadata `num_exposures` or its
+        method's `num_exposures` attribute.
     """
     from hdrkeras import inference
 
@@ -69,12 +70,17 @@ def streaming_model(model=None, method=None, config=None, num_frames=None, num_e
 
 
 def _metadata_exposures(predictor):
-    """`num_exposures` from a SavedModel's hdrkeras metadata, when it records one."""
+    """Exposure levels a SavedModel was built for: its metadata's `num_exposures`, else the
+    `num_exposures` attribute of the registered method its metadata names; None if unknown."""
     if not os.path.isdir(predictor.source):
         return None
+    from hdrkeras import methods
     from hdrkeras.saving import read_metadata
 
-    value = read_metadata(predictor.source).get("num_exposures")
+    meta = read_metadata(predictor.source)
+    value = meta.get("num_exposures")
+    if value is None and meta.get("method") in methods.names():
+        value = getattr(methods.get(meta["method"]), "num_exposures", None)
     return int(value) if value else None
 
 

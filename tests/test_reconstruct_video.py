@@ -209,3 +209,16 @@ def test_evaluate_video_tool_and_its_reconstruct_evaluate_entry(tmp_path, capsys
                           timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "Scores video models on sequences" in proc.stdout and "--lanhdr" in proc.stdout
+
+
+def test_exposure_count_of_a_saved_model_comes_from_its_metadata(tmp_path):
+    import json
+    import types
+
+    from hdrkeras.saving import METADATA_FILE
+    from hdrkeras.video_inference import _metadata_exposures
+
+    (tmp_path / METADATA_FILE).write_text(json.dumps({"method": "x", "num_exposures": 2}))
+    assert _metadata_exposures(types.SimpleNamespace(source=str(tmp_path))) == 2
+    (tmp_path / METADATA_FILE).write_text(json.dumps({"method": "video_reference_only"}))
+    assert _metadata_exposures(types.SimpleNamespace(source=str(tmp_path))) is None
