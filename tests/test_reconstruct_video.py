@@ -218,6 +218,7 @@ def test_exposure_count_of_a_saved_model_comes_from_its_metadata(tmp_path):
     from hdrkeras.saving import METADATA_FILE
     from hdrkeras.video_inference import _metadata_exposures
 
+    (tmp_path / "assets.extra").mkdir()
     (tmp_path / METADATA_FILE).write_text(json.dumps({"method": "x", "num_exposures": 2}))
     assert _metadata_exposures(types.SimpleNamespace(source=str(tmp_path))) == 2
     (tmp_path / METADATA_FILE).write_text(json.dumps({"method": "video_reference_only"}))
