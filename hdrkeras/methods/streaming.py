@@ -165,11 +165,12 @@ def stream(model, sequence, centres=None):
     """
     model.check_sequence(sequence)
     size = model.window_size(sequence)
-    centres = list(range(len(sequence))) if centres is None else list(centres)
-    windows = [sequence.window(c, size) for c in centres]
+    centres = iter(range(len(sequence)) if centres is None else centres)
     states, pair_states = {}, {}
     shape = None
-    for k, (centre, indices) in enumerate(zip(centres, windows)):
+    centre = next(centres, None)
+    indices = sequence.window(centre, size) if centre is not None else None
+    while centre is not None:
         for i in indices:
             if i not in states:
                 ldr = sequence.ldr(i)
@@ -189,7 +190,8 @@ def stream(model, sequence, centres=None):
         hdr = model.window_output(indices, {i: states[i] for i in indices},
                                   {key: pair_states[key] for key in needed_pairs})
         # Keep what the next window needs, drop the rest before handing out the result.
-        nxt = windows[k + 1] if k + 1 < len(windows) else []
+        next_centre = next(centres, None)
+        nxt = sequence.window(next_centre, size) if next_centre is not None else []
         keep = set(nxt)
         keep_pairs = {_pair_key(i, j) for i, j in model.pairs(nxt)} if nxt else set()
         for i in list(states):
@@ -199,3 +201,4 @@ def stream(model, sequence, centres=None):
             if key not in keep_pairs:
                 del pair_states[key]
         yield centre, hdr
+        centre, indices = next_centre, nxt
