@@ -7,9 +7,9 @@ r"""Alternating-exposure LDR video -> one HDR frame per input frame (+ previews,
 --input is a folder of LDR frames in file-name order (hdrkeras.data.video_folder);
 exposures come from --exposures (relative times, one per frame or one alternation period,
 e.g. 1,4 or 1,4,16; or a .txt file of EV stops; or "exif"), else the folder's
-exposures.txt / Exposures.txt / exposure.txt (EV stops), else EXIF. --model is a video window model (SavedModel or
-.keras, inputs ldr [B,T,H,W,3] and exposures [B,T]); --method a weight-free video method
-(video_classical_merge, video_reference_only). The output of frame c comes from the window
+exposures.txt / Exposures.txt / exposure.txt (EV stops), else EXIF. --model is a video
+window model (SavedModel or .keras, inputs ldr [B,T,H,W,3] and exposures [B,T]); --method
+a weight-free video method (video_classical_merge, video_reference_only). The output of frame c comes from the window
 centred on it; at the ends of the sequence missing positions take the nearest frame with
 the exposure that position would have had (hdrkeras.data VideoSequence.window).
 

@@ -109,7 +109,9 @@ def temporal_error(pred_prev, pred, gt_prev, gt):
     consecutive frames (module docstring), all float32 [H,W,3] linear HDR."""
     from hdrkeras.methods.video_baselines import LUMA, dis_flow, warp
 
-    gray = lambda x: np.round(_mu(np.tensordot(x, LUMA, axes=([-1], [0]))) * 255).astype(np.uint8)  # noqa: E731
+    def gray(x):
+        return np.round(_mu(np.tensordot(x, LUMA, axes=([-1], [0]))) * 255).astype(np.uint8)
+
     flow = dis_flow(gray(gt), gray(gt_prev))
     ones = np.ones(gt.shape[:2] + (1,), np.float32)
     warped = warp(np.concatenate([pred_prev, gt_prev, ones], -1).astype(np.float32), flow)
