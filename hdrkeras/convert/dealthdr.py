@@ -188,32 +188,32 @@ def parity_forward(name, state_dict, config, inputs):
     """Runs the port on the fixture's NTCHW inputs (`inp`, `inp_short`) and returns every
     official-layout output: out_s0/s15/s1000 (inp, centre long), out_s15_short (inp_short,
     centre short), out_flow_example (SpyNet centre -> T-2, NCHW at the padded size),
-    out_mask_s15 ([4, 1, H', W'] FGMA masks) and out_mask_ratio ([run, neighbour])."""
-    from hdrkeras.models.dealthdr import MULTIPLE, sensitivity_threshold  # noqa: PLC0415
-    from hdrkeras.ops.padding import pad_to_multiple  # noqa: PLC0415
+    out_mask_s15 ([4, 1, H', W'] FGMA masks) and out_mask_ratio ([run, neighbour]).
+
+    All runs go through the model as ONE batch (each element with its own routing and
+    sensitivity), which is also what a server does with mixed requests."""
+    from hdrkeras.models.dealthdr import sensitivity_threshold  # noqa: PLC0415
 
     model = load_reference(name, state_dict, config)
-    out, ratios = {}, []
-    for key, inp, exposure, s in _RUNS:
-        if inp not in inputs:
-            continue
-        frames = np.ascontiguousarray(np.transpose(inputs[inp], (0, 1, 3, 4, 2)), np.float32)
-        is_long = is_long_of_centre(exposure, len(frames))
-        sens = np.full([len(frames)], s, np.float32)
-        y = model({"frames": frames, "is_long": is_long, "sensitivity": sens})
-        out[key] = tc.nhwc_to_nchw(np.asarray(y))
-        padded = pad_to_multiple(frames, MULTIPLE, mode="constant")
-        flow, error = model.centre_flows(padded)
-        mask = (np.asarray(error) > np.asarray(sensitivity_threshold(sens))[:, None, None,
-                                                                            None, None])
-        mask = mask.astype(np.float32)  # [B, 4, H, W, 1]
-        ratios.append(mask[0].mean(axis=(1, 2, 3)))
+    runs = [r for r in _RUNS if r[1] in inputs]
+    if not runs:
+        return {}
+    frames = np.concatenate([np.transpose(inputs[inp], (0, 1, 3, 4, 2)) for _, inp, _, _ in runs
+                             ]).astype(np.float32)
+    per_run = len(inputs[runs[0][1]])
+    is_long = np.concatenate([is_long_of_centre(e, per_run) for _, _, e, _ in runs])
+    sens = np.repeat(np.asarray([s for *_, s in runs], np.float32), per_run)
+    result = model.forward(frames, is_long, sens)
+    y, flow, error = (np.asarray(result[k]) for k in ("hdr", "flow", "flow_error"))
+    thr = np.asarray(sensitivity_threshold(sens))[:, None, None, None, None]
+    mask = (error > thr).astype(np.float32)  # [B, 4, H', W', 1]
+    out = {}
+    for r, (key, *_rest) in enumerate(runs):
+        first = r * per_run
+        out[key] = tc.nhwc_to_nchw(y[first:first + per_run])
         if key == "out_s15":
-            out["out_mask_s15"] = np.transpose(mask[0], (0, 3, 1, 2))
-            spynet = model.pair_flow.get_layer("spynet")
-            lin = np.asarray(padded)[..., :3]
-            out["out_flow_example"] = tc.nhwc_to_nchw(np.asarray(spynet([lin[:, 2],
-                                                                         lin[:, 0]])))
-    if len(ratios) == len(_RUNS):
-        out["out_mask_ratio"] = np.stack(ratios).astype(np.float32)
+            out["out_mask_s15"] = np.transpose(mask[first], (0, 3, 1, 2))
+            out["out_flow_example"] = tc.nhwc_to_nchw(flow[first:first + per_run, 0])
+    if len(runs) == len(_RUNS):
+        out["out_mask_ratio"] = mask[::per_run].mean(axis=(2, 3, 4)).astype(np.float32)
     return out

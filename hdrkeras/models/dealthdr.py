@@ -29,6 +29,7 @@ Both encoder branches currently run on every frame and the result is selected pe
 """
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from hdrkeras.errors import ConfigError, DataError
@@ -60,6 +61,19 @@ def sensitivity_threshold(sensitivity):
     Python-float threshold compared against a float32 map): s = 0 -> 5e7, no attention."""
     s = keras.ops.cast(sensitivity, "float64")
     return keras.ops.cast(keras.ops.divide(0.5, keras.ops.add(s, 1e-8)), "float32")
+
+
+def check_sensitivity(sensitivity):
+    """Rejects a negative or non-finite sensitivity: ConfigError when the value is known
+    (eager), a failing graph assertion with the same message otherwise."""
+    message = "DeAltHDR: sensitivity must be finite and >= 0 (0 = pure flow warping)"
+    if tf.executing_eagerly():
+        values = np.asarray(sensitivity)
+        if not np.all(np.isfinite(values)) or np.any(values < 0):
+            raise ConfigError(f"{message}, got {values.tolist()}")
+        return
+    tf.debugging.assert_greater_equal(sensitivity, 0.0, message=message)
+    tf.debugging.assert_all_finite(sensitivity, message)
 
 
 @keras.saving.register_keras_serializable(package="hdrkeras")
@@ -255,21 +269,32 @@ class DeAltHDR(keras.Model):
         flow, _, error, _ = self.pair_flow([cur, nb])
         return tf.reshape(flow, [b, n, h, w, 2]), tf.reshape(error, [b, n, h, w, 1])
 
-    def call(self, inputs, training=None):
-        frames = tf.convert_to_tensor(inputs["frames"], tf.float32)
+    def forward(self, frames, is_long, sensitivity):
+        """The window pass with its intermediates: {"hdr": [B, H, W, out] cropped,
+        "flow": [B, 4, H', W', 2] centre -> neighbour flows and "flow_error"
+        [B, 4, H', W', 1] at the padded size H', W'}. Arguments as `call`'s dict."""
+        frames = tf.convert_to_tensor(frames, tf.float32)
         if frames.shape.rank != 5 or frames.shape[1] not in (None, WINDOW):
-            raise DataError(f"DeAltHDR: frames must be [B, {WINDOW}, H, W, C], got "
-                            f"{frames.shape}")
+            raise DataError(f"DeAltHDR: frames must be [B, {WINDOW}, H, W, C] (a window of "
+                            f"{WINDOW} frames), got shape {frames.shape}")
+        if frames.shape[-1] not in (None, self.frame_channels):
+            raise DataError(f"DeAltHDR: frames must have {self.frame_channels} channels, got "
+                            f"shape {frames.shape}")
         shape = tf.shape(frames)
         b, h, w = shape[0], shape[2], shape[3]
-        sensitivity = tf.broadcast_to(tf.cast(inputs["sensitivity"], tf.float32), [b])
+        sensitivity = tf.cast(sensitivity, tf.float32)
+        check_sensitivity(sensitivity)
+        sensitivity = tf.broadcast_to(sensitivity, [b])
         frames = pad_to_multiple(frames, MULTIPLE, mode="constant")
-        f1, f2, f3 = self.encode_frames(frames, inputs["is_long"])
+        f1, f2, f3 = self.encode_frames(frames, is_long)
         flow, error = self.centre_flows(frames)
         centre = [f[:, CENTRE] for f in (f1, f2, f3)]
         nbs = [tf.gather(f, NEIGHBOURS, axis=1) for f in (f1, f2, f3)]
         out = self.window_decoder(centre + nbs + [flow, error, sensitivity])
-        return crop_to(out, h, w)
+        return {"hdr": crop_to(out, h, w), "flow": flow, "flow_error": error}
+
+    def call(self, inputs, training=None):
+        return self.forward(inputs["frames"], inputs["is_long"], inputs["sensitivity"])["hdr"]
 
     def get_config(self):
         config = dict(self._config)
@@ -279,3 +304,77 @@ class DeAltHDR(keras.Model):
     @classmethod
     def from_config(cls, config):
         return cls(**config)
+
+
+# === Window inference from standard video inputs ===
+
+GAMMA = 2.2
+
+
+def preprocess_window(ldr, exposures, use_both_input=True):
+    """Standard video inputs -> the official input domain (apply_hdr_preprocessing).
+
+    The official loader reads 8-bit RGB frames (imageio), f = raw / 255, and for frame i
+    lin = clip(clip(f, 0, 1) ** 2.2 / r_i, 0, 1) with r_i = 8 for a long (EV+1) frame and
+    1 for a short (EV-2) one, then stacks [lin, lin ** (1/2.2)] (the gamma half is the
+    exposure-normalised image re-encoded, not the raw LDR). Here r_i = t_i / min_j t_j
+    from the exposures (identical for the official 1 : 8 alternation), and a frame is
+    long when its exposure exceeds the window's shortest.
+
+    Args:
+      ldr: float32 [B, T, H, W, 3] gamma LDR in [0,1], RGB, temporal order.
+      exposures: float32 [B, T] relative exposure times (> 0).
+      use_both_input: bool. Return [lin, gamma] (6 channels) or [lin] (3).
+
+    Returns:
+      (frames float32 [B, T, H, W, 6 or 3], is_long float32 [B, T] in {0, 1}).
+    """
+    ldr = tf.cast(ldr, tf.float32)
+    t = tf.cast(exposures, tf.float32)
+    shortest = tf.reduce_min(t, axis=1, keepdims=True)
+    ratio = t / shortest
+    lin = tf.clip_by_value(tf.pow(tf.clip_by_value(ldr, 0.0, 1.0), GAMMA)
+                           / ratio[:, :, None, None, None], 0.0, 1.0)
+    is_long = tf.cast(t > shortest, tf.float32)
+    if not use_both_input:
+        return lin, is_long
+    return tf.concat([lin, tf.pow(lin, 1.0 / GAMMA)], axis=-1), is_long
+
+
+def check_window(ldr, exposures, sensitivity, window=WINDOW):
+    """Raises DataError / ConfigError for inputs a caller got wrong (eager values)."""
+    ldr_shape, exp_shape = np.shape(ldr), np.shape(exposures)
+    if len(ldr_shape) != 5 or ldr_shape[-1] != 3:
+        raise DataError(f"DeAltHDR: ldr must be [B, T, H, W, 3], got shape {ldr_shape}")
+    if ldr_shape[1] != window:
+        raise DataError(f"DeAltHDR: the model takes windows of {window} frames (T-2..T+2), "
+                        f"got {ldr_shape[1]} frames (ldr shape {ldr_shape})")
+    if tuple(exp_shape) != tuple(ldr_shape[:2]):
+        raise DataError(f"DeAltHDR: exposures must be [B, T] = {list(ldr_shape[:2])}, got "
+                        f"shape {exp_shape}")
+    values = np.asarray(exposures)
+    if not np.all(np.isfinite(values)) or np.any(values <= 0):
+        raise DataError(f"DeAltHDR: exposures must be finite and > 0, got {values.tolist()}")
+    if not np.all(np.isfinite(np.asarray(ldr))):
+        raise DataError("DeAltHDR: ldr contains non-finite values")
+    check_sensitivity(np.asarray(sensitivity, np.float32))
+
+
+def infer_window(model, ldr, exposures, sensitivity=15.0):
+    """Centre-frame HDR of windows of standard video inputs (any H, W).
+
+    Args:
+      model: a `DeAltHDR`.
+      ldr: float32 [B, 5, H, W, 3] gamma LDR in [0,1], RGB, temporal order.
+      exposures: float32 [B, 5] relative exposure times (short = 1).
+      sensitivity: float or float32 [B], s >= 0. Defaults to 15 (official default).
+
+    Returns:
+      float32 [B, H, W, 3] linear HDR of the centre frame (short-exposure scale).
+    """
+    check_window(ldr, exposures, sensitivity)
+    frames, is_long = preprocess_window(ldr, exposures,
+                                        model.get_config()["use_both_input"])
+    batch = np.shape(ldr)[0]
+    sensitivity = np.broadcast_to(np.asarray(sensitivity, np.float32), [batch])
+    return model({"frames": frames, "is_long": is_long, "sensitivity": sensitivity})
