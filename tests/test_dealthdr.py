@@ -135,24 +135,6 @@ def test_odd_size_inference_pads_with_zeros_inside(model, rng):
                                atol=1e-5)
 
 
-def test_keras_round_trip(tmp_path, fixture, model, rng):
-    meta = fixture[0]
-    config = model.get_config()
-    assert {k: config[k] for k in ("dim", "Enc_blocks", "Middle_blocks")} == {
-        "dim": 8, "Enc_blocks": [1, 1, 1], "Middle_blocks": 2}
-    assert "sensitivity" not in config
-    path = str(tmp_path / "dealthdr.keras")
-    model.save(path)
-    loaded = keras.models.load_model(path)
-    assert isinstance(loaded, DeAltHDR) and loaded.get_config() == config
-    ldr = rng.random((1, 5, 32, 32, 3), dtype=np.float32)
-    exposures = np.array([[1, 8, 1, 8, 1]], np.float32)
-    np.testing.assert_allclose(np.asarray(infer_window(loaded, ldr, exposures, 15.0)),
-                               np.asarray(infer_window(model, ldr, exposures, 15.0)),
-                               atol=1e-6)
-    assert meta["config"]["sensitivity"] == 15.0
-
-
 def test_rgb_import_of_a_bgr_checkpoint(fixture):
     """rgb=True turns a checkpoint trained on BGR frames into an RGB model: fed the
     channel-swapped frames, it returns the channel-swapped official output."""
@@ -209,3 +191,33 @@ def test_bad_inputs_rejected(model, rng):
         infer_window(model, ldr, exposures * 0, 15.0)
     with pytest.raises(ConfigError, match="encoder1_attn_type1 must be one of"):
         DeAltHDR(encoder1_attn_type1="FGMA")
+
+
+def test_converter_command_and_keras_round_trip(tmp_path, monkeypatch, fixture, model, rng):
+    """`python -m hdrkeras.convert --method dealthdr` infers the config from the weights
+    (FHR reads back as Channel: same parameters, same math) and writes a .keras file that
+    loads back as the same model."""
+    from hdrkeras.convert import dealthdr as dealthdr_convert
+    from hdrkeras.convert import torch_checkpoint
+    from hdrkeras.convert.__main__ import convert as cli_convert
+
+    meta, weights, _ = fixture
+    expected = {k: v for k, v in meta["config"].items()
+                if k not in ("num_frames_tocache", "training_mode", "sensitivity")}
+    expected["latent_attn_type1"] = "Channel"
+    assert dealthdr_convert.infer_config(weights) == expected
+    monkeypatch.setattr(torch_checkpoint, "read_torch_checkpoint",
+                        lambda path: {f"module.{k}": v for k, v in weights.items()})
+    out = str(tmp_path / "dealthdr.keras")
+    assert cli_convert("dealthdr", ["official.pth"], out) == [out]
+    loaded = keras.models.load_model(out)
+    assert isinstance(loaded, DeAltHDR)
+    config = {k: v for k, v in loaded.get_config().items() if k != "name"}
+    assert config == {**{k: v for k, v in model.get_config().items() if k != "name"},
+                      "latent_attn_type1": "Channel"}
+    assert "sensitivity" not in config  # an input, not a constant
+    ldr = rng.random((1, 5, 32, 32, 3), dtype=np.float32)
+    exposures = np.array([[8, 1, 8, 1, 8]], np.float32)
+    np.testing.assert_allclose(np.asarray(infer_window(loaded, ldr, exposures, 15.0)),
+                               np.asarray(infer_window(model, ldr, exposures, 15.0)),
+                               atol=1e-6)

@@ -90,9 +90,22 @@ def convert_esbn(specs, out):
     return write_models(models, out)
 
 
+def convert_dealthdr(specs, out):
+    """DeAltHDR: one official .pth (config inferred from its weights; the two unused
+    SpyNets are dropped); see hdrkeras.convert.dealthdr.convert_checkpoint."""
+    from hdrkeras.convert import dealthdr
+
+    if len(specs) != 1:
+        raise ConfigError(f"dealthdr takes exactly one --checkpoint, got {len(specs)}")
+    path = specs[0][1]
+    print(f"converting {path} ...")
+    return write_models({"dealthdr": dealthdr.convert_checkpoint(path)}, out)
+
+
 # method -> (converter, roles accepted in --checkpoint ROLE=PATH)
 CONVERTERS = {
     "esbn": (convert_esbn, ("align_low", "align_high", "fusion")),
+    "dealthdr": (convert_dealthdr, ()),
 }
 
 

@@ -26,13 +26,76 @@ _BUFFERS = ("spynet.mean", "spynet.std")  # ImageNet constants the port builds i
 _SPYNET_IN_PERM = [2, 1, 0, 5, 4, 3, 6, 7]  # [ref RGB, warped supp RGB, flow xy]
 
 
-def model_kwargs(config):
-    """Official constructor kwargs (meta.json "config"; None: options/DeAltHDR.yml, which
-    are our defaults) -> DeAltHDR kwargs. Unknown keys raise ConfigError."""
+# official LevelBlock prefix -> config prefix of its attention / FFN types
+_LEVELS = {"encoder_level1": "encoder1", "encoder_level2": "encoder2",
+           "encoder_level3": "encoder3", "latent": "latent", "decoder_level3": "decoder1",
+           "decoder_level2": "decoder2", "decoder_level1": "decoder3",
+           "refinement": "refinement"}
+
+
+def _block_types(state_dict, prefix):
+    """(attention type, FFN type) of official block `prefix` from its parameter names.
+    'FHR' and 'Channel' have the same parameters and (without caches) the same math."""
+    if f"{prefix}.attn.qkv.weight" in state_dict:
+        attn = "Channel"
+    elif f"{prefix}.attn.conv1.weight" in state_dict:
+        attn = "ReducedAttn"
+    else:
+        attn = "NoAttn"
+    return attn, ("GFFW" if f"{prefix}.ffn.project_in.weight" in state_dict else "FFW")
+
+
+def infer_config(state_dict):
+    """The official constructor kwargs of a checkpoint, read from its parameter names and
+    shapes (FHR blocks come back as 'Channel', which computes the same)."""
+    sd = tc.strip_module_prefix(state_dict)
+    dual = "long_exposure_projection.weight" in sd
+    proj = np.shape(sd["long_exposure_projection.weight" if dual else "input_projection.weight"])
+    dim, in_channels = int(proj[0]), int(proj[1])
+    config = {"inp_channels": 3, "out_channels": int(np.shape(sd["ending.weight"])[0]),
+              "dim": dim, "use_both_input": in_channels == 6, "use_dual_encoder": dual,
+              "bias": "down1_2.body.0.bias" in sd}
+    if in_channels not in (3, 6):
+        raise ConfigError(f"dealthdr: the exposure projection takes {in_channels} channels; "
+                          "expected 6 ([linear, gamma] RGB) or 3")
+    config["LayerNorm_type"] = ("WithBias" if "latent.transformer_blocks.0.norm1.body.bias"
+                                in sd else "BiasFree")
+    counts = {}
+    for official, short in _LEVELS.items():
+        key = (("long_" if dual else "") + official) if official.startswith("encoder") \
+            else official
+        n = 0
+        while f"{key}.transformer_blocks.{n}.norm1.body.weight" in sd:
+            n += 1
+        if n == 0:
+            raise ConfigError(f"dealthdr: checkpoint has no {key}.transformer_blocks")
+        counts[official] = n
+        last = _block_types(sd, f"{key}.transformer_blocks.{n - 1}")
+        first = _block_types(sd, f"{key}.transformer_blocks.0") if n > 1 else last
+        config[f"{short}_attn_type1"], config[f"{short}_attn_type2"] = first[0], last[0]
+        config[f"{short}_ffw_type"] = last[1]
+    config["Enc_blocks"] = [counts[f"encoder_level{i}"] for i in (1, 2, 3)]
+    config["Dec_blocks"] = [counts[f"decoder_level{i}"] for i in (3, 2, 1)]
+    config["Middle_blocks"] = counts["latent"]
+    config["num_refinement_blocks"] = counts["refinement"]
+    heads = [int(np.shape(sd[f"fgma_l{i}.temperature"])[0]) for i in (1, 2, 3)]
+    latent_t = "latent.transformer_blocks.0.attn.temperature"
+    heads.append(int(np.shape(sd[latent_t])[0]) if latent_t in sd else 8)
+    config["num_heads_blks"] = heads
+    gffw = [k for k in sd if k.endswith(".ffn.project_in.weight")]
+    if gffw:
+        shape = np.shape(sd[gffw[0]])
+        config["ffn_expansion_factor"] = shape[0] / 2 / shape[1]
+    return config
+
+
+def model_kwargs(config, state_dict=None):
+    """Official constructor kwargs (meta.json "config"; None: inferred from the
+    checkpoint, see `infer_config`) -> DeAltHDR kwargs. Unknown keys raise ConfigError."""
     from hdrkeras.models.dealthdr import DeAltHDR  # noqa: PLC0415 - keep import light
 
     if config is None:
-        return {}
+        return infer_config(state_dict)
     import inspect  # noqa: PLC0415
 
     accepted = set(inspect.signature(DeAltHDR.__init__).parameters) - {"self", "kwargs"}
@@ -157,18 +220,24 @@ def load_reference(name, state_dict, config=None, *, rgb=False):
     Args:
       name: "dealthdr".
       state_dict: mapping official key -> numpy array (torch layout; 'module.' optional).
-      config: official constructor kwargs (meta.json "config"), or None for the
-        options/DeAltHDR.yml model (our defaults).
+      config: official constructor kwargs (meta.json "config"), or None to infer them
+        from the checkpoint (`infer_config`).
       rgb: see `assign_weights` (False for official checkpoints, which are RGB).
     """
     from hdrkeras.layers.spy_net import IMAGENET_MEAN, IMAGENET_STD  # noqa: PLC0415
     from hdrkeras.models.dealthdr import DeAltHDR  # noqa: PLC0415
 
-    model = DeAltHDR(**model_kwargs(config))
+    model = DeAltHDR(**model_kwargs(config, state_dict))
     if rgb:  # the BGR-trained SpyNet normalised B with the R statistics, etc.
         spynet = model.pair_flow.get_layer("spynet")
         spynet.mean, spynet.std = IMAGENET_MEAN[::-1], IMAGENET_STD[::-1]
     return assign_weights(model, state_dict, rgb=rgb, source=name)
+
+
+def convert_checkpoint(path, rgb=False):
+    """An official DeAltHDR `.pth` (BasicSR saves {'params': ...}) -> DeAltHDR, config
+    inferred from the weights. Needs torch to read the file."""
+    return load_reference("dealthdr", tc.read_torch_checkpoint(path), None, rgb=rgb)
 
 
 _RUNS = (  # (output, input, centre exposure, s) as in the fixture's forward_kwargs
