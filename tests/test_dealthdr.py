@@ -221,3 +221,16 @@ def test_converter_command_and_keras_round_trip(tmp_path, monkeypatch, fixture, 
     np.testing.assert_allclose(np.asarray(infer_window(loaded, ldr, exposures, 15.0)),
                                np.asarray(infer_window(model, ldr, exposures, 15.0)),
                                atol=1e-6)
+
+
+def test_variant_configs_run(rng):
+    """Single shared encoder, linear-only frames, BiasFree norms, biased convs and a
+    'NoAttn' block: built from official config names and run on standard inputs."""
+    model = DeAltHDR(dim=4, Enc_blocks=[2, 1, 1], Middle_blocks=1, Dec_blocks=[1, 1, 1],
+                     use_dual_encoder=False, use_both_input=False, LayerNorm_type="BiasFree",
+                     bias=True, encoder1_attn_type1="NoAttn")
+    assert model.frame_channels == 3
+    assert model.frame_encoder.get_layer("input_projection").use_bias
+    ldr = rng.random((1, 5, 20, 24, 3), dtype=np.float32)
+    out = np.asarray(infer_window(model, ldr, np.array([[1, 8, 1, 8, 1]], np.float32), 0.0))
+    assert out.shape == (1, 20, 24, 3) and np.all(np.isfinite(out))

@@ -141,8 +141,9 @@ class DeAltHDR(keras.Model):
         self.use_dual_encoder = bool(use_dual_encoder)
         heads = cfg["num_heads_blks"]
 
-        def level(prefix, official, n, width, n_heads):
-            """A LevelBlock: n - 1 blocks of attn_type1, then one of attn_type2."""
+        def level(prefix, official, n, n_heads):
+            """An official LevelBlock (`official`, named `prefix`_i here): n - 1 blocks
+            of attn_type1, then one of attn_type2."""
             t = _LEVEL_TYPES[official]
             return [DeAltHDRBlock(cfg[f"{t}_attn_type{1 if i < n - 1 else 2}"],
                                   cfg[f"{t}_ffw_type"], n_heads, ffn_expansion_factor, bias,
@@ -171,12 +172,12 @@ class DeAltHDR(keras.Model):
             pre = f"{branch}_" if branch else ""
             proj_name = f"{pre}exposure_projection" if branch else "input_projection"
             x = conv(dim, 3, proj_name)(frame)
-            f1 = run(level(f"{pre}encoder_level1", "encoder_level1", Enc_blocks[0], dim,
-                           heads[0]), x)
-            f2 = run(level(f"{pre}encoder_level2", "encoder_level2", Enc_blocks[1],
-                           widths[1], heads[1]), run(down1_2, f1))
-            f3 = run(level(f"{pre}encoder_level3", "encoder_level3", Enc_blocks[2],
-                           widths[2], heads[2]), run(down2_3, f2))
+            f1 = run(level(f"{pre}encoder_level1", "encoder_level1", Enc_blocks[0], heads[0]),
+                     x)
+            f2 = run(level(f"{pre}encoder_level2", "encoder_level2", Enc_blocks[1], heads[1]),
+                     run(down1_2, f1))
+            f3 = run(level(f"{pre}encoder_level3", "encoder_level3", Enc_blocks[2], heads[2]),
+                     run(down2_3, f2))
             feats.append((f1, f2, f3))
         if self.use_dual_encoder:
             pick = keras.ops.greater(keras.ops.reshape(is_long, (-1, 1, 1, 1)), 0.5)
@@ -208,19 +209,19 @@ class DeAltHDR(keras.Model):
         mask = keras.ops.cast(keras.ops.greater(flow_error, thr), "float32")
         x = run([conv(widths[2] // 2, 3, "down3_4"), PixelUnshuffle(2, name="down3_4_unshuffle")],
                 centre[2])
-        x = run(level("latent", "latent", Middle_blocks, widths[3], heads[3]), x)
+        x = run(level("latent", "latent", Middle_blocks, heads[3]), x)
         for lv, nblocks in ((3, Dec_blocks[0]), (2, Dec_blocks[1]), (1, Dec_blocks[2])):
             width = widths[lv - 1]
             x = run([conv(width * 4, 3, f"up{lv + 1}_{lv}"),
                      PixelShuffle(2, name=f"up{lv + 1}_{lv}_shuffle")], x)
             x = keras.ops.concatenate([x, centre[lv - 1]], axis=-1)
             x = conv(width, 1, f"reduce_chan_level{lv}")(x)
-            x = run(level(f"decoder_level{lv}", f"decoder_level{lv}", nblocks, width,
-                          heads[lv - 1]), x)
+            x = run(level(f"decoder_level{lv}", f"decoder_level{lv}", nblocks, heads[lv - 1]),
+                    x)
             aligned = FlowGuidedMaskedAttention(heads[lv - 1], bias, name=f"fgma_l{lv}")(
                 [x, nbs[lv - 1], flow, mask])
             x = HDRFusion(bias, name=f"hdr_fusion_l{lv}")([x, aligned])
-        x = run(level("refinement", "refinement", num_refinement_blocks, dim, heads[0]), x)
+        x = run(level("refinement", "refinement", num_refinement_blocks, heads[0]), x)
         out = conv(out_channels, 3, "ending", use_bias=True)(x)
         self.window_decoder = keras.Model(centre + nbs + [flow, flow_error, sensitivity], out,
                                           name="window_decoder")
