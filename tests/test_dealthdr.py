@@ -232,5 +232,19 @@ def test_variant_configs_run(rng):
     assert model.frame_channels == 3
     assert model.frame_encoder.get_layer("input_projection").use_bias
     ldr = rng.random((1, 5, 20, 24, 3), dtype=np.float32)
-    out = np.asarray(infer_window(model, ldr, np.array([[1, 8, 1, 8, 1]], np.float32), 0.0))
+    exposures = np.array([[1, 8, 1, 8, 1]], np.float32)
+    out = np.asarray(infer_window(model, ldr, exposures, 0.0))
     assert out.shape == (1, 20, 24, 3) and np.all(np.isfinite(out))
+
+    # traced with unknown batch and size (as for export), the graph agrees and still
+    # rejects a negative sensitivity
+    @tf.function(input_signature=[tf.TensorSpec([None, 5, None, None, 3]),
+                                  tf.TensorSpec([None, 5]), tf.TensorSpec([None])])
+    def graph(ldr, exposures, sensitivity):
+        frames, is_long = preprocess_window(ldr, exposures, use_both_input=False)
+        return model({"frames": frames, "is_long": is_long, "sensitivity": sensitivity})
+
+    np.testing.assert_allclose(np.asarray(graph(ldr, exposures, np.zeros([1], np.float32))),
+                               out, atol=1e-5)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="sensitivity must be finite"):
+        graph(ldr, exposures, np.full([1], -1.0, np.float32))
