@@ -128,6 +128,9 @@ def test_odd_size_inference_pads_with_zeros_inside(model, rng):
     sensitivity = np.array([15.0, 1000.0], np.float32)
     out = np.asarray(infer_window(model, ldr, exposures, sensitivity))
     assert out.shape == (2, 21, 35, 3) and np.all(np.isfinite(out))
+    # equal exposures: every frame is short, the long encoder gets no frame at all
+    flat = np.asarray(infer_window(model, ldr[:1], np.ones((1, 5), np.float32), 15.0))
+    assert flat.shape == (1, 21, 35, 3) and np.all(np.isfinite(flat))
     # zero LDR maps to zero frames, so explicit zero padding to 32 x 64 changes nothing
     padded = np.pad(ldr, [(0, 0), (0, 0), (0, 11), (0, 29), (0, 0)])
     np.testing.assert_allclose(np.asarray(infer_window(model, padded, exposures,
@@ -230,7 +233,8 @@ def test_variant_configs_run(rng):
                      use_dual_encoder=False, use_both_input=False, LayerNorm_type="BiasFree",
                      bias=True, encoder1_attn_type1="NoAttn")
     assert model.frame_channels == 3
-    assert model.frame_encoder.get_layer("input_projection").use_bias
+    assert model.long_encoder is model.short_encoder
+    assert model.long_encoder.get_layer("input_projection").use_bias
     ldr = rng.random((1, 5, 20, 24, 3), dtype=np.float32)
     exposures = np.array([[1, 8, 1, 8, 1]], np.float32)
     out = np.asarray(infer_window(model, ldr, exposures, 0.0))

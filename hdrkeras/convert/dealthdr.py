@@ -178,12 +178,13 @@ def assign_weights(model, state_dict, rgb=False, source="dealthdr"):
                  "forward computes all flows with fgma_l3.spynet)", source, len(dropped))
     state = {k: v for k, v in state_dict.items() if k not in dropped}
     a = tc.StateDictAssigner(state, source, ignore_suffixes=_BUFFERS)
-    enc, dec, pair = model.frame_encoder, model.window_decoder, model.pair_flow
+    dec, pair = model.window_decoder, model.pair_flow
     in_perm = None
     if rgb:
         in_perm = tc.FRAME_BGR_PERM if model.frame_channels == 6 else tc.OUTPUT_BGR_PERM
     branches = ("long", "short") if model.use_dual_encoder else ("",)
     for branch in branches:
+        enc = model.short_encoder if branch == "short" else model.long_encoder
         pre = f"{branch}_" if branch else ""
         proj = f"{pre}exposure_projection" if branch else "input_projection"
         a.conv(proj, enc.get_layer(proj), in_perm=in_perm)

@@ -7,10 +7,10 @@ through `hdrkeras.convert.dealthdr`. Config names are the official ones.
 The window model is composed of three separately callable sub-models, so a streaming
 runner can compute each piece once per sequence instead of once per window:
 
-* per frame -- `frame_encoder`: one frame's three encoder levels, through the encoder
-  branch of ITS OWN exposure (long or short, from the per-frame `is_long` flag). Every
-  frame of a window is encoded the same way whatever position it has, so a frame's
-  features can be reused by the five windows that contain it.
+* per frame -- `long_encoder` / `short_encoder`: one frame's three encoder levels,
+  through the encoder of ITS OWN exposure (the window model routes by the per-frame
+  `is_long` flag, see `encode_frames`). Every frame is encoded the same way whatever its
+  position in a window, so its features can be reused by the five windows containing it.
 * per frame pair -- `pair_flow`: SpyNet flows a->b and b->a and the forward-backward
   consistency error of each direction. The error does not depend on the sensitivity s,
   which only thresholds it; one call serves both frames of the pair.
@@ -24,8 +24,6 @@ official picks the centre's branch by a string argument and assumes strict alter
 for the neighbours; for an alternating window both agree); s is a model input (a scalar
 per batch element), not a constructor constant; one SpyNet is built (the official builds
 three and uses only `fgma_l3.spynet`); the unused FHR key/value caches are not kept.
-Both encoder branches currently run on every frame and the result is selected per frame
-(exact, but twice the encoder work; speed work is a later step).
 """
 
 import keras
@@ -92,7 +90,8 @@ class DeAltHDR(keras.Model):
     Returns float32 [B, H, W, out_channels]: the centre frame's linear HDR, in the scale
     of the short exposure (no output activation, as officially).
 
-    Sub-models (see the module docstring): `frame_encoder`, `pair_flow`, `window_decoder`.
+    Sub-models (see the module docstring): `long_encoder`, `short_encoder` (the same model
+    when `use_dual_encoder` is False), `pair_flow`, `window_decoder`.
 
     Args (official names):
       inp_channels, out_channels: int. Colour channels in / out. Defaults 3, 3.
@@ -161,30 +160,24 @@ class DeAltHDR(keras.Model):
 
         widths = [dim, dim * 2, dim * 4, dim * 8]
 
-        # === Per-frame encoder ===
-        frame = keras.Input((None, None, self.frame_channels), name="frame")
-        is_long = keras.Input((), name="is_long")
+        # === Per-frame encoders (one per exposure) ===
         down1_2 = [conv(dim // 2, 3, "down1_2"), PixelUnshuffle(2, name="down1_2_unshuffle")]
         down2_3 = [conv(dim, 3, "down2_3"), PixelUnshuffle(2, name="down2_3_unshuffle")]
-        branches = ("long", "short") if self.use_dual_encoder else ("",)
-        feats = []
-        for branch in branches:
+        encoders = {}
+        for branch in ("long", "short") if self.use_dual_encoder else ("",):
             pre = f"{branch}_" if branch else ""
-            proj_name = f"{pre}exposure_projection" if branch else "input_projection"
-            x = conv(dim, 3, proj_name)(frame)
+            frame = keras.Input((None, None, self.frame_channels), name="frame")
+            x = conv(dim, 3, f"{pre}exposure_projection" if branch else "input_projection")(
+                frame)
             f1 = run(level(f"{pre}encoder_level1", "encoder_level1", Enc_blocks[0], heads[0]),
                      x)
             f2 = run(level(f"{pre}encoder_level2", "encoder_level2", Enc_blocks[1], heads[1]),
                      run(down1_2, f1))
             f3 = run(level(f"{pre}encoder_level3", "encoder_level3", Enc_blocks[2], heads[2]),
                      run(down2_3, f2))
-            feats.append((f1, f2, f3))
-        if self.use_dual_encoder:
-            pick = keras.ops.greater(keras.ops.reshape(is_long, (-1, 1, 1, 1)), 0.5)
-            feats = [keras.ops.where(pick, a, b) for a, b in zip(*feats)]
-        else:
-            feats = list(feats[0])
-        self.frame_encoder = keras.Model([frame, is_long], feats, name="frame_encoder")
+            encoders[branch] = keras.Model(frame, [f1, f2, f3], name=f"{pre}encoder")
+        self.long_encoder = encoders["long" if self.use_dual_encoder else ""]
+        self.short_encoder = encoders["short" if self.use_dual_encoder else ""]
 
         # === Per-pair flow ===
         a = keras.Input((None, None, 3), name="frame_a")
@@ -251,13 +244,36 @@ class DeAltHDR(keras.Model):
 
     # === Composition ===
     def encode_frames(self, frames, is_long):
-        """Per-frame features of every frame. frames [B, T, H, W, Cf] (H, W multiples of
-        32), is_long [B, T] -> three tensors [B, T, h_l, w_l, C_l]."""
+        """Per-frame features of every frame, each through the encoder of its own exposure.
+
+        frames [B, T, H, W, Cf] (H, W multiples of 32), is_long [B, T] -> three tensors
+        [B, T, h_l, w_l, C_l]. Frames are partitioned by exposure so each runs through one
+        encoder only (an empty partition is skipped)."""
+        frames = tf.convert_to_tensor(frames, tf.float32)
         shape = tf.shape(frames)
-        b, t = shape[0], shape[1]
-        flat = tf.reshape(frames, tf.concat([[b * t], shape[2:]], 0))
-        feats = self.frame_encoder([flat, tf.reshape(tf.cast(is_long, tf.float32), [b * t])])
+        b, t, h, w = shape[0], shape[1], shape[2], shape[3]
+        flat = tf.reshape(frames, [b * t, h, w, self.frame_channels])
+        if self.long_encoder is self.short_encoder:
+            feats = self.long_encoder(flat)
+        else:
+            part = tf.cast(tf.reshape(is_long, [b * t]) > 0.5, tf.int32)
+            inputs = tf.dynamic_partition(flat, part, 2)
+            indices = tf.dynamic_partition(tf.range(b * t), part, 2)
+            outs = [self._encode_or_skip(enc, x)
+                    for enc, x in zip((self.short_encoder, self.long_encoder), inputs)]
+            feats = [tf.dynamic_stitch(indices, list(level)) for level in zip(*outs)]
         return [tf.reshape(f, tf.concat([[b, t], tf.shape(f)[1:]], 0)) for f in feats]
+
+    def _encode_or_skip(self, encoder, x):
+        """encoder(x), or empty features when x holds no frame (layers need a batch)."""
+        shape = tf.shape(x)
+        dim = self._config["dim"]
+
+        def empty():
+            return [tf.zeros([0, shape[1] // 2 ** i, shape[2] // 2 ** i, dim * 2 ** i])
+                    for i in range(3)]
+
+        return tf.cond(shape[0] > 0, lambda: list(encoder(x)), empty)
 
     def centre_flows(self, frames):
         """Centre -> neighbour flows and consistency errors of a padded window
