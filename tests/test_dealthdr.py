@@ -14,7 +14,8 @@ from conftest import load_fixture
 from hdrkeras import convert
 from hdrkeras.errors import ConfigError, DataError
 from hdrkeras.layers.spy_net import dealthdr_warp
-from hdrkeras.models.dealthdr import DeAltHDR, infer_window, preprocess_window
+from hdrkeras.models.dealthdr import (DeAltHDR, build_window_inference, infer_window,
+                                     preprocess_window)
 
 RUNS = ("out_s0", "out_s15", "out_s1000", "out_s15_short")
 
@@ -227,28 +228,29 @@ def test_converter_command_and_keras_round_trip(tmp_path, monkeypatch, fixture, 
 
 
 def test_variant_configs_run(rng):
-    """Single shared encoder, linear-only frames, BiasFree norms, biased convs and a
-    'NoAttn' block: built from official config names and run on standard inputs."""
+    """Linear-only frames, BiasFree norms, biased convs and a 'NoAttn' block, built from
+    official config names; eager and traced (unknown batch and size, as for export) agree,
+    also when a window has no long frame; a shared encoder builds and runs too."""
     model = DeAltHDR(dim=4, Enc_blocks=[2, 1, 1], Middle_blocks=1, Dec_blocks=[1, 1, 1],
-                     use_dual_encoder=False, use_both_input=False, LayerNorm_type="BiasFree",
-                     bias=True, encoder1_attn_type1="NoAttn")
+                     use_both_input=False, LayerNorm_type="BiasFree", bias=True,
+                     encoder1_attn_type1="NoAttn")
     assert model.frame_channels == 3
-    assert model.long_encoder is model.short_encoder
-    assert model.long_encoder.get_layer("input_projection").use_bias
-    ldr = rng.random((1, 5, 20, 24, 3), dtype=np.float32)
-    exposures = np.array([[1, 8, 1, 8, 1]], np.float32)
-    out = np.asarray(infer_window(model, ldr, exposures, 0.0))
-    assert out.shape == (1, 20, 24, 3) and np.all(np.isfinite(out))
-
-    # traced with unknown batch and size (as for export), the graph agrees and still
-    # rejects a negative sensitivity
-    @tf.function(input_signature=[tf.TensorSpec([None, 5, None, None, 3]),
-                                  tf.TensorSpec([None, 5]), tf.TensorSpec([None])])
-    def graph(ldr, exposures, sensitivity):
-        frames, is_long = preprocess_window(ldr, exposures, use_both_input=False)
-        return model({"frames": frames, "is_long": is_long, "sensitivity": sensitivity})
-
-    np.testing.assert_allclose(np.asarray(graph(ldr, exposures, np.zeros([1], np.float32))),
-                               out, atol=1e-5)
+    assert model.long_encoder.get_layer("long_exposure_projection").use_bias
+    ldr = rng.random((2, 5, 20, 24, 3), dtype=np.float32)
+    exposures = np.array([[1, 8, 1, 8, 1], [1, 1, 1, 1, 1]], np.float32)
+    sensitivity = np.array([0.0, 15.0], np.float32)
+    out = np.asarray(infer_window(model, ldr, exposures, sensitivity))
+    assert out.shape == (2, 20, 24, 3) and np.all(np.isfinite(out))
+    graph = build_window_inference(model)
+    np.testing.assert_allclose(np.asarray(graph(ldr, exposures, sensitivity)), out, atol=1e-5)
+    np.testing.assert_allclose(np.asarray(graph(ldr[1:], exposures[1:], sensitivity[1:])),
+                               out[1:], atol=1e-5)
     with pytest.raises(tf.errors.InvalidArgumentError, match="sensitivity must be finite"):
-        graph(ldr, exposures, np.full([1], -1.0, np.float32))
+        graph(ldr, exposures, np.full([2], -1.0, np.float32))
+
+    shared = DeAltHDR(dim=4, Enc_blocks=[1, 1, 1], Middle_blocks=1, Dec_blocks=[1, 1, 1],
+                      use_dual_encoder=False)
+    assert shared.long_encoder is shared.short_encoder
+    assert shared.long_encoder.get_layer("input_projection")
+    out = np.asarray(infer_window(shared, ldr[:1, :, :16, :16], exposures[:1], 15.0))
+    assert out.shape == (1, 16, 16, 3) and np.all(np.isfinite(out))

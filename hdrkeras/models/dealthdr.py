@@ -377,8 +377,30 @@ def check_window(ldr, exposures, sensitivity, window=WINDOW):
     check_sensitivity(np.asarray(sensitivity, np.float32))
 
 
+def build_window_inference(model):
+    """A graph function hdr = f(ldr, exposures, sensitivity) for serving / export.
+
+    Input signature: ldr float32 [B, 5, H, W, 3] gamma LDR in [0,1] (RGB, temporal order,
+    any B, H, W), exposures float32 [B, 5] relative exposure times, sensitivity float32
+    [B] (s >= 0; a failing graph assertion otherwise). Returns float32 [B, H, W, 3], the
+    centre frame's linear HDR. Preprocessing (`preprocess_window`), routing and padding
+    happen inside, so a caller needs nothing but raw frames and exposures.
+    """
+    both = model.get_config()["use_both_input"]
+
+    @tf.function(input_signature=[tf.TensorSpec([None, WINDOW, None, None, 3], tf.float32),
+                                  tf.TensorSpec([None, WINDOW], tf.float32),
+                                  tf.TensorSpec([None], tf.float32)])
+    def window_inference(ldr, exposures, sensitivity):
+        frames, is_long = preprocess_window(ldr, exposures, both)
+        return model({"frames": frames, "is_long": is_long, "sensitivity": sensitivity})
+
+    return window_inference
+
+
 def infer_window(model, ldr, exposures, sensitivity=15.0):
-    """Centre-frame HDR of windows of standard video inputs (any H, W).
+    """Centre-frame HDR of windows of standard video inputs (any H, W), eagerly, with the
+    inputs checked first (DataError / ConfigError naming the problem).
 
     Args:
       model: a `DeAltHDR`.
