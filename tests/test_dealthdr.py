@@ -163,6 +163,8 @@ def test_strict_keys_and_dropped_spynets(fixture):
         convert.load_reference("dealthdr", extra, meta["config"])
     with pytest.raises(ConfigError, match="unknown config key 'depth'"):
         convert.load_reference("dealthdr", weights, {**meta["config"], "depth": 3})
+    with pytest.raises(ConfigError, match="not a DeAltHDR checkpoint"):
+        convert.load_reference("dealthdr", {"conv1.weight": np.zeros((1, 1, 1, 1))})
     # only fgma_l3's SpyNet is used: the other two may be absent
     used = {k: v for k, v in weights.items() if not k.startswith(("fgma_l1.spynet",
                                                                   "fgma_l2.spynet"))}
@@ -170,10 +172,12 @@ def test_strict_keys_and_dropped_spynets(fixture):
     convert.load_reference("dealthdr", used, meta["config"])
 
 
-def test_module_prefix(fixture, model):
+def test_module_prefix(fixture, model, caplog):
     meta, weights, _ = fixture
-    prefixed = convert.load_reference("dealthdr", {f"module.{k}": v for k, v in weights.items()},
-                                      meta["config"])
+    with caplog.at_level("INFO", logger="hdrkeras.convert.dealthdr"):
+        prefixed = convert.load_reference(
+            "dealthdr", {f"module.{k}": v for k, v in weights.items()}, meta["config"])
+    assert "dropping 124 tensors of the unused fgma_l2/fgma_l1 SpyNets" in caplog.text
     for a, b in zip(prefixed.weights, model.weights):
         assert a.path == b.path
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))

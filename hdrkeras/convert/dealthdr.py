@@ -6,6 +6,7 @@ every flow with `fgma_l3.spynet`; `fgma_l2.spynet.*` and `fgma_l1.spynet.*` neve
 the output, so they are dropped (logged) and everything else is matched strictly.
 """
 
+import inspect
 import logging
 
 import numpy as np
@@ -50,6 +51,13 @@ def infer_config(state_dict):
     shapes (FHR blocks come back as 'Channel', which computes the same)."""
     sd = tc.strip_module_prefix(state_dict)
     dual = "long_exposure_projection.weight" in sd
+    needed = ("long_exposure_projection.weight" if dual else "input_projection.weight",
+              "ending.weight", "fgma_l1.temperature", "fgma_l2.temperature",
+              "fgma_l3.temperature")
+    absent = [k for k in needed if k not in sd]
+    if absent:
+        raise ConfigError(f"dealthdr: not a DeAltHDR checkpoint (no {', '.join(absent)}); "
+                          "pass its config explicitly if it is one")
     proj = np.shape(sd["long_exposure_projection.weight" if dual else "input_projection.weight"])
     dim, in_channels = int(proj[0]), int(proj[1])
     config = {"inp_channels": 3, "out_channels": int(np.shape(sd["ending.weight"])[0]),
@@ -96,8 +104,6 @@ def model_kwargs(config, state_dict=None):
 
     if config is None:
         return infer_config(state_dict)
-    import inspect  # noqa: PLC0415
-
     accepted = set(inspect.signature(DeAltHDR.__init__).parameters) - {"self", "kwargs"}
     kwargs = {}
     for key, value in config.items():
