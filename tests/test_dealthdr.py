@@ -150,6 +150,11 @@ def test_rgb_import_of_a_bgr_checkpoint(fixture):
                      "sensitivity": np.array([15.0], np.float32)})
     expected = np.transpose(io["out_s15"], (0, 2, 3, 1))[..., ::-1]
     np.testing.assert_allclose(np.asarray(out), expected, atol=meta["tolerance"]["max_abs"])
+    # the swapped SpyNet statistics are part of the config, so a saved model keeps them
+    config = rgb_model.get_config()
+    assert config["spynet_mean"] == [0.406, 0.456, 0.485]
+    assert DeAltHDR.from_config(config).pair_flow.get_layer("spynet").std == (0.225, 0.224,
+                                                                            0.229)
 
 
 def test_strict_keys_and_dropped_spynets(fixture):

@@ -27,13 +27,6 @@ _BUFFERS = ("spynet.mean", "spynet.std")  # ImageNet constants the port builds i
 _SPYNET_IN_PERM = [2, 1, 0, 5, 4, 3, 6, 7]  # [ref RGB, warped supp RGB, flow xy]
 
 
-# official LevelBlock prefix -> config prefix of its attention / FFN types
-_LEVELS = {"encoder_level1": "encoder1", "encoder_level2": "encoder2",
-           "encoder_level3": "encoder3", "latent": "latent", "decoder_level3": "decoder1",
-           "decoder_level2": "decoder2", "decoder_level1": "decoder3",
-           "refinement": "refinement"}
-
-
 def _block_types(state_dict, prefix):
     """(attention type, FFN type) of official block `prefix` from its parameter names.
     'FHR' and 'Channel' have the same parameters and (without caches) the same math."""
@@ -49,6 +42,8 @@ def _block_types(state_dict, prefix):
 def infer_config(state_dict):
     """The official constructor kwargs of a checkpoint, read from its parameter names and
     shapes (FHR blocks come back as 'Channel', which computes the same)."""
+    from hdrkeras.models.dealthdr import LEVEL_TYPES  # noqa: PLC0415 - keep import light
+
     sd = tc.strip_module_prefix(state_dict)
     dual = "long_exposure_projection.weight" in sd
     needed = ("long_exposure_projection.weight" if dual else "input_projection.weight",
@@ -69,7 +64,7 @@ def infer_config(state_dict):
     config["LayerNorm_type"] = ("WithBias" if "latent.transformer_blocks.0.norm1.body.bias"
                                 in sd else "BiasFree")
     counts = {}
-    for official, short in _LEVELS.items():
+    for official, short in LEVEL_TYPES.items():
         key = (("long_" if dual else "") + official) if official.startswith("encoder") \
             else official
         n = 0
@@ -234,10 +229,10 @@ def load_reference(name, state_dict, config=None, *, rgb=False):
     from hdrkeras.layers.spy_net import IMAGENET_MEAN, IMAGENET_STD  # noqa: PLC0415
     from hdrkeras.models.dealthdr import DeAltHDR  # noqa: PLC0415
 
-    model = DeAltHDR(**model_kwargs(config, state_dict))
+    kwargs = model_kwargs(config, state_dict)
     if rgb:  # the BGR-trained SpyNet normalised B with the R statistics, etc.
-        spynet = model.pair_flow.get_layer("spynet")
-        spynet.mean, spynet.std = IMAGENET_MEAN[::-1], IMAGENET_STD[::-1]
+        kwargs.update(spynet_mean=IMAGENET_MEAN[::-1], spynet_std=IMAGENET_STD[::-1])
+    model = DeAltHDR(**kwargs)
     return assign_weights(model, state_dict, rgb=rgb, source=name)
 
 

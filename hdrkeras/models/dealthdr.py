@@ -39,7 +39,7 @@ from hdrkeras.layers.flow_guided_masked_attention import FlowGuidedMaskedAttenti
 from hdrkeras.layers.hdr_fusion import HDRFusion
 from hdrkeras.layers.pixel_shuffle import PixelShuffle
 from hdrkeras.layers.pixel_unshuffle import PixelUnshuffle
-from hdrkeras.layers.spy_net import SpyNet
+from hdrkeras.layers.spy_net import IMAGENET_MEAN, IMAGENET_STD, SpyNet
 from hdrkeras.ops.padding import crop_to, pad_to_multiple
 
 WINDOW = 5  # frames T-2, T-1, T, T+1, T+2
@@ -47,7 +47,7 @@ CENTRE = 2
 NEIGHBOURS = (0, 1, 3, 4)  # official order of the aligned neighbours
 MULTIPLE = 32  # official padder_size = 2**3 * 4: inputs are zero-padded to it
 
-_LEVEL_TYPES = {  # official config prefix of each LevelBlock
+LEVEL_TYPES = {  # official config prefix of each LevelBlock
     "encoder_level1": "encoder1", "encoder_level2": "encoder2",
     "encoder_level3": "encoder3", "latent": "latent", "decoder_level3": "decoder1",
     "decoder_level2": "decoder2", "decoder_level1": "decoder3",
@@ -110,6 +110,9 @@ class DeAltHDR(keras.Model):
       {encoder1,2,3,decoder1,2,3,latent,refinement}_ffw_type: 'FFW' or 'GFFW'.
       use_both_input: bool. Frames carry [lin, gamma] (6 channels). Defaults to True.
       use_dual_encoder: bool. Separate long/short encoders. Defaults to True.
+    Port-only args:
+      spynet_mean, spynet_std: 3 floats each. SpyNet's input normalisation (officially
+        the ImageNet RGB buffers; reversed for a BGR-trained checkpoint made RGB).
     """
 
     def __init__(self, inp_channels=3, out_channels=3, dim=32, Enc_blocks=(2, 4, 6),
@@ -127,13 +130,15 @@ class DeAltHDR(keras.Model):
                  latent_attn_type1="FHR", latent_attn_type2="Channel", latent_ffw_type="GFFW",
                  refinement_attn_type1="ReducedAttn", refinement_attn_type2="ReducedAttn",
                  refinement_ffw_type="GFFW", use_both_input=True, use_dual_encoder=True,
-                 **kwargs):
+                 spynet_mean=IMAGENET_MEAN, spynet_std=IMAGENET_STD, **kwargs):
         super().__init__(**kwargs)
         # === Config ===
         self._config = {k: v for k, v in locals().items()
                         if k not in ("self", "kwargs", "__class__")}
         for key in ("Enc_blocks", "Dec_blocks", "num_heads_blks"):
             self._config[key] = [int(v) for v in self._config[key]]
+        for key in ("spynet_mean", "spynet_std"):
+            self._config[key] = [float(v) for v in self._config[key]]
         cfg = self._config
         self._validate(cfg)
         self.frame_channels = inp_channels * (2 if use_both_input else 1)
@@ -143,7 +148,7 @@ class DeAltHDR(keras.Model):
         def level(prefix, official, n, n_heads):
             """An official LevelBlock (`official`, named `prefix`_i here): n - 1 blocks
             of attn_type1, then one of attn_type2."""
-            t = _LEVEL_TYPES[official]
+            t = LEVEL_TYPES[official]
             return [DeAltHDRBlock(cfg[f"{t}_attn_type{1 if i < n - 1 else 2}"],
                                   cfg[f"{t}_ffw_type"], n_heads, ffn_expansion_factor, bias,
                                   LayerNorm_type, name=f"{prefix}_{i}")
@@ -182,7 +187,7 @@ class DeAltHDR(keras.Model):
         # === Per-pair flow ===
         a = keras.Input((None, None, 3), name="frame_a")
         b = keras.Input((None, None, 3), name="frame_b")
-        spynet = SpyNet(name="spynet")
+        spynet = SpyNet(spynet_mean, spynet_std, name="spynet")
         flow_ab, flow_ba = spynet([a, b]), spynet([b, a])
         error = FlowConsistencyError(name="consistency")
         self.pair_flow = keras.Model(
