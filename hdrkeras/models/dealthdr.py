@@ -87,8 +87,9 @@ class DeAltHDR(keras.Model):
       is_long: float32 [B, 5], 1 for a long-exposure frame (its encoder branch), 0 short.
       sensitivity: float32 [B] or scalar s >= 0: 0 = pure flow warping, large = attention
         (almost) everywhere. Official default 15.
-    Returns float32 [B, H, W, out_channels]: the centre frame's linear HDR, in the scale
-    of the short exposure (no output activation, as officially).
+    Returns float32 [B, H, W, out_channels]: the centre frame's linear HDR in the scale of
+    the training targets (inputs are normalised to the short exposure; no output
+    activation or clamp, as officially).
 
     Sub-models (see the module docstring): `long_encoder`, `short_encoder` (the same model
     when `use_dual_encoder` is False), `pair_flow`, `window_decoder`.
@@ -414,7 +415,7 @@ def infer_window(model, ldr, exposures, sensitivity=15.0):
       sensitivity: float or float32 [B], s >= 0. Defaults to 15 (official default).
 
     Returns:
-      float32 [B, H, W, 3] linear HDR of the centre frame (short-exposure scale).
+      float32 [B, H, W, 3] linear HDR of the centre frame (see `DeAltHDR`).
     """
     check_window(ldr, exposures, sensitivity)
     frames, is_long = preprocess_window(ldr, exposures,
