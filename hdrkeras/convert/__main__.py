@@ -3,6 +3,7 @@
   python -m hdrkeras.convert --method esbn --checkpoint PATH --out model.keras
   python -m hdrkeras.convert --method esbn --checkpoint align_low=CKPT_LOW \\
       --checkpoint align_high=CKPT_HIGH --checkpoint fusion=CKPT_FUSION --out DIR
+  python -m hdrkeras.convert --method dealthdr --checkpoint net_g.pth --out dealthdr.keras
 
 `--checkpoint` is repeatable, each `[ROLE=]PATH` (PATH: a checkpoint prefix or a
 directory with a `checkpoint` index file). `--out` ending in `.keras` takes exactly one
@@ -29,7 +30,7 @@ FLAGS = flags.FLAGS
 def define_flags():
     """Defined only when run as a program, so importing this module (tests, other CLIs in
     one process) never collides with other tools' --method/--checkpoint/--out flags."""
-    flags.DEFINE_string("method", None, "Method whose official checkpoint to convert (esbn).")
+    flags.DEFINE_string("method", None, "Method whose official checkpoint to convert (esbn, dealthdr).")
     flags.DEFINE_multi_string("checkpoint", None,
                               "[ROLE=]PATH of an official checkpoint; repeatable.")
     flags.DEFINE_string("out", None, "Output .keras file, or a directory for several nets.")
