@@ -3,6 +3,7 @@
   python -m hdrkeras.convert --method esbn --checkpoint PATH --out model.keras
   python -m hdrkeras.convert --method esbn --checkpoint align_low=CKPT_LOW \\
       --checkpoint align_high=CKPT_HIGH --checkpoint fusion=CKPT_FUSION --out DIR
+  python -m hdrkeras.convert --method dealthdr --checkpoint net_g.pth --out dealthdr.keras
 
 `--checkpoint` is repeatable, each `[ROLE=]PATH` (PATH: a checkpoint prefix or a
 directory with a `checkpoint` index file). `--out` ending in `.keras` takes exactly one
@@ -29,7 +30,7 @@ FLAGS = flags.FLAGS
 def define_flags():
     """Defined only when run as a program, so importing this module (tests, other CLIs in
     one process) never collides with other tools' --method/--checkpoint/--out flags."""
-    flags.DEFINE_string("method", None, "Method whose official checkpoint to convert (esbn).")
+    flags.DEFINE_string("method", None, "Method whose official checkpoint to convert (esbn, dealthdr).")
     flags.DEFINE_multi_string("checkpoint", None,
                               "[ROLE=]PATH of an official checkpoint; repeatable.")
     flags.DEFINE_string("out", None, "Output .keras file, or a directory for several nets.")
@@ -90,9 +91,22 @@ def convert_esbn(specs, out):
     return write_models(models, out)
 
 
+def convert_dealthdr(specs, out):
+    """DeAltHDR: one official .pth (config inferred from its weights; the two unused
+    SpyNets are dropped); see hdrkeras.convert.dealthdr.convert_checkpoint."""
+    from hdrkeras.convert import dealthdr
+
+    if len(specs) != 1:
+        raise ConfigError(f"dealthdr takes exactly one --checkpoint, got {len(specs)}")
+    path = specs[0][1]
+    print(f"converting {path} ...")
+    return write_models({"dealthdr": dealthdr.convert_checkpoint(path)}, out)
+
+
 # method -> (converter, roles accepted in --checkpoint ROLE=PATH)
 CONVERTERS = {
     "esbn": (convert_esbn, ("align_low", "align_high", "fusion")),
+    "dealthdr": (convert_dealthdr, ()),
 }
 
 

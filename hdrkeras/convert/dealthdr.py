@@ -6,6 +6,7 @@ every flow with `fgma_l3.spynet`; `fgma_l2.spynet.*` and `fgma_l1.spynet.*` neve
 the output, so they are dropped (logged) and everything else is matched strictly.
 """
 
+import inspect
 import logging
 
 import numpy as np
@@ -26,15 +27,78 @@ _BUFFERS = ("spynet.mean", "spynet.std")  # ImageNet constants the port builds i
 _SPYNET_IN_PERM = [2, 1, 0, 5, 4, 3, 6, 7]  # [ref RGB, warped supp RGB, flow xy]
 
 
-def model_kwargs(config):
-    """Official constructor kwargs (meta.json "config"; None: options/DeAltHDR.yml, which
-    are our defaults) -> DeAltHDR kwargs. Unknown keys raise ConfigError."""
+def _block_types(state_dict, prefix):
+    """(attention type, FFN type) of official block `prefix` from its parameter names.
+    'FHR' and 'Channel' have the same parameters and (without caches) the same math."""
+    if f"{prefix}.attn.qkv.weight" in state_dict:
+        attn = "Channel"
+    elif f"{prefix}.attn.conv1.weight" in state_dict:
+        attn = "ReducedAttn"
+    else:
+        attn = "NoAttn"
+    return attn, ("GFFW" if f"{prefix}.ffn.project_in.weight" in state_dict else "FFW")
+
+
+def infer_config(state_dict):
+    """The official constructor kwargs of a checkpoint, read from its parameter names and
+    shapes (FHR blocks come back as 'Channel', which computes the same)."""
+    from hdrkeras.models.dealthdr import LEVEL_TYPES  # noqa: PLC0415 - keep import light
+
+    sd = tc.strip_module_prefix(state_dict)
+    dual = "long_exposure_projection.weight" in sd
+    needed = ("long_exposure_projection.weight" if dual else "input_projection.weight",
+              "ending.weight", "fgma_l1.temperature", "fgma_l2.temperature",
+              "fgma_l3.temperature")
+    absent = [k for k in needed if k not in sd]
+    if absent:
+        raise ConfigError(f"dealthdr: not a DeAltHDR checkpoint (no {', '.join(absent)}); "
+                          "pass its config explicitly if it is one")
+    proj = np.shape(sd["long_exposure_projection.weight" if dual else "input_projection.weight"])
+    dim, in_channels = int(proj[0]), int(proj[1])
+    config = {"inp_channels": 3, "out_channels": int(np.shape(sd["ending.weight"])[0]),
+              "dim": dim, "use_both_input": in_channels == 6, "use_dual_encoder": dual,
+              "bias": "down1_2.body.0.bias" in sd}
+    if in_channels not in (3, 6):
+        raise ConfigError(f"dealthdr: the exposure projection takes {in_channels} channels; "
+                          "expected 6 ([linear, gamma] RGB) or 3")
+    config["LayerNorm_type"] = ("WithBias" if "latent.transformer_blocks.0.norm1.body.bias"
+                                in sd else "BiasFree")
+    counts = {}
+    for official, short in LEVEL_TYPES.items():
+        key = (("long_" if dual else "") + official) if official.startswith("encoder") \
+            else official
+        n = 0
+        while f"{key}.transformer_blocks.{n}.norm1.body.weight" in sd:
+            n += 1
+        if n == 0:
+            raise ConfigError(f"dealthdr: checkpoint has no {key}.transformer_blocks")
+        counts[official] = n
+        last = _block_types(sd, f"{key}.transformer_blocks.{n - 1}")
+        first = _block_types(sd, f"{key}.transformer_blocks.0") if n > 1 else last
+        config[f"{short}_attn_type1"], config[f"{short}_attn_type2"] = first[0], last[0]
+        config[f"{short}_ffw_type"] = last[1]
+    config["Enc_blocks"] = [counts[f"encoder_level{i}"] for i in (1, 2, 3)]
+    config["Dec_blocks"] = [counts[f"decoder_level{i}"] for i in (3, 2, 1)]
+    config["Middle_blocks"] = counts["latent"]
+    config["num_refinement_blocks"] = counts["refinement"]
+    heads = [int(np.shape(sd[f"fgma_l{i}.temperature"])[0]) for i in (1, 2, 3)]
+    latent_t = "latent.transformer_blocks.0.attn.temperature"
+    heads.append(int(np.shape(sd[latent_t])[0]) if latent_t in sd else 8)
+    config["num_heads_blks"] = heads
+    gffw = [k for k in sd if k.endswith(".ffn.project_in.weight")]
+    if gffw:
+        shape = np.shape(sd[gffw[0]])
+        config["ffn_expansion_factor"] = shape[0] / 2 / shape[1]
+    return config
+
+
+def model_kwargs(config, state_dict=None):
+    """Official constructor kwargs (meta.json "config"; None: inferred from the
+    checkpoint, see `infer_config`) -> DeAltHDR kwargs. Unknown keys raise ConfigError."""
     from hdrkeras.models.dealthdr import DeAltHDR  # noqa: PLC0415 - keep import light
 
     if config is None:
-        return {}
-    import inspect  # noqa: PLC0415
-
+        return infer_config(state_dict)
     accepted = set(inspect.signature(DeAltHDR.__init__).parameters) - {"self", "kwargs"}
     kwargs = {}
     for key, value in config.items():
@@ -115,12 +179,13 @@ def assign_weights(model, state_dict, rgb=False, source="dealthdr"):
                  "forward computes all flows with fgma_l3.spynet)", source, len(dropped))
     state = {k: v for k, v in state_dict.items() if k not in dropped}
     a = tc.StateDictAssigner(state, source, ignore_suffixes=_BUFFERS)
-    enc, dec, pair = model.frame_encoder, model.window_decoder, model.pair_flow
+    dec, pair = model.window_decoder, model.pair_flow
     in_perm = None
     if rgb:
         in_perm = tc.FRAME_BGR_PERM if model.frame_channels == 6 else tc.OUTPUT_BGR_PERM
     branches = ("long", "short") if model.use_dual_encoder else ("",)
     for branch in branches:
+        enc = model.short_encoder if branch == "short" else model.long_encoder
         pre = f"{branch}_" if branch else ""
         proj = f"{pre}exposure_projection" if branch else "input_projection"
         a.conv(proj, enc.get_layer(proj), in_perm=in_perm)
@@ -157,18 +222,24 @@ def load_reference(name, state_dict, config=None, *, rgb=False):
     Args:
       name: "dealthdr".
       state_dict: mapping official key -> numpy array (torch layout; 'module.' optional).
-      config: official constructor kwargs (meta.json "config"), or None for the
-        options/DeAltHDR.yml model (our defaults).
+      config: official constructor kwargs (meta.json "config"), or None to infer them
+        from the checkpoint (`infer_config`).
       rgb: see `assign_weights` (False for official checkpoints, which are RGB).
     """
     from hdrkeras.layers.spy_net import IMAGENET_MEAN, IMAGENET_STD  # noqa: PLC0415
     from hdrkeras.models.dealthdr import DeAltHDR  # noqa: PLC0415
 
-    model = DeAltHDR(**model_kwargs(config))
+    kwargs = model_kwargs(config, state_dict)
     if rgb:  # the BGR-trained SpyNet normalised B with the R statistics, etc.
-        spynet = model.pair_flow.get_layer("spynet")
-        spynet.mean, spynet.std = IMAGENET_MEAN[::-1], IMAGENET_STD[::-1]
+        kwargs.update(spynet_mean=IMAGENET_MEAN[::-1], spynet_std=IMAGENET_STD[::-1])
+    model = DeAltHDR(**kwargs)
     return assign_weights(model, state_dict, rgb=rgb, source=name)
+
+
+def convert_checkpoint(path, rgb=False):
+    """An official DeAltHDR `.pth` (BasicSR saves {'params': ...}) -> DeAltHDR, config
+    inferred from the weights. Needs torch to read the file."""
+    return load_reference("dealthdr", tc.read_torch_checkpoint(path), None, rgb=rgb)
 
 
 _RUNS = (  # (output, input, centre exposure, s) as in the fixture's forward_kwargs
@@ -188,32 +259,32 @@ def parity_forward(name, state_dict, config, inputs):
     """Runs the port on the fixture's NTCHW inputs (`inp`, `inp_short`) and returns every
     official-layout output: out_s0/s15/s1000 (inp, centre long), out_s15_short (inp_short,
     centre short), out_flow_example (SpyNet centre -> T-2, NCHW at the padded size),
-    out_mask_s15 ([4, 1, H', W'] FGMA masks) and out_mask_ratio ([run, neighbour])."""
-    from hdrkeras.models.dealthdr import MULTIPLE, sensitivity_threshold  # noqa: PLC0415
-    from hdrkeras.ops.padding import pad_to_multiple  # noqa: PLC0415
+    out_mask_s15 ([4, 1, H', W'] FGMA masks) and out_mask_ratio ([run, neighbour]).
+
+    All runs go through the model as ONE batch (each element with its own routing and
+    sensitivity), which is also what a server does with mixed requests."""
+    from hdrkeras.models.dealthdr import sensitivity_threshold  # noqa: PLC0415
 
     model = load_reference(name, state_dict, config)
-    out, ratios = {}, []
-    for key, inp, exposure, s in _RUNS:
-        if inp not in inputs:
-            continue
-        frames = np.ascontiguousarray(np.transpose(inputs[inp], (0, 1, 3, 4, 2)), np.float32)
-        is_long = is_long_of_centre(exposure, len(frames))
-        sens = np.full([len(frames)], s, np.float32)
-        y = model({"frames": frames, "is_long": is_long, "sensitivity": sens})
-        out[key] = tc.nhwc_to_nchw(np.asarray(y))
-        padded = pad_to_multiple(frames, MULTIPLE, mode="constant")
-        flow, error = model.centre_flows(padded)
-        mask = (np.asarray(error) > np.asarray(sensitivity_threshold(sens))[:, None, None,
-                                                                            None, None])
-        mask = mask.astype(np.float32)  # [B, 4, H, W, 1]
-        ratios.append(mask[0].mean(axis=(1, 2, 3)))
+    runs = [r for r in _RUNS if r[1] in inputs]
+    if not runs:
+        return {}
+    frames = np.concatenate([np.transpose(inputs[inp], (0, 1, 3, 4, 2)) for _, inp, _, _ in runs
+                             ]).astype(np.float32)
+    per_run = len(inputs[runs[0][1]])
+    is_long = np.concatenate([is_long_of_centre(e, per_run) for _, _, e, _ in runs])
+    sens = np.repeat(np.asarray([s for *_, s in runs], np.float32), per_run)
+    result = model.forward(frames, is_long, sens)
+    y, flow, error = (np.asarray(result[k]) for k in ("hdr", "flow", "flow_error"))
+    thr = np.asarray(sensitivity_threshold(sens))[:, None, None, None, None]
+    mask = (error > thr).astype(np.float32)  # [B, 4, H', W', 1]
+    out = {}
+    for r, (key, *_rest) in enumerate(runs):
+        first = r * per_run
+        out[key] = tc.nhwc_to_nchw(y[first:first + per_run])
         if key == "out_s15":
-            out["out_mask_s15"] = np.transpose(mask[0], (0, 3, 1, 2))
-            spynet = model.pair_flow.get_layer("spynet")
-            lin = np.asarray(padded)[..., :3]
-            out["out_flow_example"] = tc.nhwc_to_nchw(np.asarray(spynet([lin[:, 2],
-                                                                         lin[:, 0]])))
-    if len(ratios) == len(_RUNS):
-        out["out_mask_ratio"] = np.stack(ratios).astype(np.float32)
+            out["out_mask_s15"] = np.transpose(mask[first], (0, 3, 1, 2))
+            out["out_flow_example"] = tc.nhwc_to_nchw(flow[first:first + per_run, 0])
+    if len(runs) == len(_RUNS):
+        out["out_mask_ratio"] = mask[::per_run].mean(axis=(2, 3, 4)).astype(np.float32)
     return out
