@@ -38,6 +38,9 @@ flags.DEFINE_bool("lanhdr", False, "Also report LAN-HDR's official protocol (GT 
 flags.DEFINE_integer("frames", None, "Window size for a model that does not fix it.", **_F)
 flags.DEFINE_integer("num_exposures", None, "Exposure levels the --model was trained for.",
                      **_F)
+flags.DEFINE_multi_string("extra_input", [], "NAME=VALUE of a scalar extra input the "
+                          "--model declares, e.g. sensitivity=15 (DeAltHDR); repeatable.",
+                          **_F)
 flags.DEFINE_integer("tile", None, "Tile size (default: whole frames, streaming).", **_F)
 flags.DEFINE_integer("overlap", 32, "Overlap of neighbouring tiles.", **_F)
 
@@ -53,6 +56,7 @@ def main(argv):
     if FLAGS.ground_truth and len(FLAGS.ground_truth) != len(FLAGS.input):
         raise ConfigError(f"{len(FLAGS.ground_truth)} --ground_truth folders for "
                           f"{len(FLAGS.input)} --input folders")
+    extra = video_inference.parse_extra_inputs(FLAGS.extra_input)
     sequences = []
     for k, folder in enumerate(FLAGS.input):
         gt = FLAGS.ground_truth[k] if FLAGS.ground_truth else os.path.join(folder, "gt")
@@ -63,7 +67,8 @@ def main(argv):
     for path in FLAGS.model:
         print(f"loading {path}", flush=True)
         models.append(video_inference.streaming_model(
-            model=path, num_frames=FLAGS.frames, num_exposures=FLAGS.num_exposures))
+            model=path, num_frames=FLAGS.frames, num_exposures=FLAGS.num_exposures,
+            extra=extra))
     names = list(FLAGS.method)
     if FLAGS.baselines:
         names += [b for b in video_evaluation.BASELINES if b not in names]

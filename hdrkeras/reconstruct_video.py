@@ -40,6 +40,9 @@ flags.DEFINE_integer("frames", None, "Window size for a model or method that doe
                      "it (video_classical_merge: 3 for 2 exposures, 5 for 3).", **_F)
 flags.DEFINE_integer("num_exposures", None, "Exposure levels the --model was trained for "
                      "(checked against the input; default: the SavedModel's metadata).", **_F)
+flags.DEFINE_multi_string("extra_input", [], "NAME=VALUE of a scalar extra input the "
+                          "--model declares, e.g. sensitivity=15 (DeAltHDR); repeatable.",
+                          **_F)
 flags.DEFINE_integer("tile", None, "Tile size for bounded-memory inference of large frames "
                      "(default: whole frames, with per-frame reuse between windows).", **_F)
 flags.DEFINE_integer("overlap", 32, "Overlap of neighbouring tiles, blended smoothly.", **_F)
@@ -56,13 +59,14 @@ def main(argv):
     for name in ("input", "out"):
         if not FLAGS[name].value:
             raise ConfigError(f"--{name} is required")
+    extra = video_inference.parse_extra_inputs(FLAGS.extra_input)
     video_inference.check_output_dir(FLAGS.out, FLAGS.format)
     sequence = folder_sequence(FLAGS.input, FLAGS.exposures)
     print(f"loading {FLAGS.model or FLAGS.method}", flush=True)
     config = {"num_frames": FLAGS.frames} if FLAGS.frames else None
     model = video_inference.streaming_model(model=FLAGS.model, method=FLAGS.method,
                                             config=config, num_frames=FLAGS.frames,
-                                            num_exposures=FLAGS.num_exposures)
+                                            num_exposures=FLAGS.num_exposures, extra=extra)
     levels = ", ".join(f"{t:g}" for t in sequence.levels)
     print(f"{sequence.name}: {len(sequence)} frames, exposure levels {levels}, "
           f"{model.window_size(sequence)}-frame windows", flush=True)

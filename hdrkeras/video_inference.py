@@ -33,7 +33,8 @@ FRAME_PATTERN = "frame_{:05d}"
 PREVIEW_VIDEO = "preview.mp4"
 
 
-def streaming_model(model=None, method=None, config=None, num_frames=None, num_exposures=None):
+def streaming_model(model=None, method=None, config=None, num_frames=None, num_exposures=None,
+                    extra=None):
     """A StreamingModel from exactly one of `model` (path: SavedModel / .keras window model)
     or `method` (a registered weight-free method).
 
@@ -43,6 +44,7 @@ def streaming_model(model=None, method=None, config=None, num_frames=None, num_e
       num_exposures: int or None. Exposure levels the model was trained for (checked
         against the sequence); when absent, a SavedModel's metadata `num_exposures` or its
         method's `num_exposures` attribute.
+      extra: dict name -> float of scalar extra model inputs (e.g. {"sensitivity": 15}).
     """
     from hdrkeras import inference
 
@@ -56,6 +58,9 @@ def streaming_model(model=None, method=None, config=None, num_frames=None, num_e
         except KeyError as e:
             raise ConfigError(str(e.args[0])) from None
         if hasattr(m, "streaming_model"):
+            if extra:
+                raise ConfigError(f"method {method!r} takes no extra inputs, got "
+                                  f"{', '.join(sorted(extra))}")
             return m.streaming_model(config)
         predictor = inference.from_method(method, config)
     else:
@@ -66,7 +71,22 @@ def streaming_model(model=None, method=None, config=None, num_frames=None, num_e
     if n is None:
         raise ConfigError(f"{predictor.name}: the model does not fix its window size; give "
                           f"--frames")
-    return WindowModel(predictor, int(n), name=predictor.name, num_exposures=num_exposures)
+    return WindowModel(predictor, int(n), name=predictor.name, num_exposures=num_exposures,
+                       extra=extra)
+
+
+def parse_extra_inputs(values):
+    """["sensitivity=15", ...] -> {"sensitivity": 15.0}; ConfigError on a malformed entry."""
+    out = {}
+    for item in values or ():
+        name, sep, value = item.partition("=")
+        try:
+            if not sep or not name:
+                raise ValueError
+            out[name.strip()] = float(value)
+        except ValueError:
+            raise ConfigError(f"--extra_input must be NAME=NUMBER, got {item!r}") from None
+    return out
 
 
 def _metadata_exposures(predictor):

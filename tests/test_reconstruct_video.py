@@ -146,6 +146,15 @@ def test_bad_inputs_fail_with_one_line_and_write_nothing(tmp_path, capsys):
     code, _, err = run(["--method", "video_reference_only", "--input", broken,
                         "--exposures", "1,4,16,64", "--out", str(tmp_path / "o4")], capsys)
     _assert_one_line_error(code, err, "4 exposures for 6 frames")
+    # Extra inputs: malformed, or given to a method that takes none.
+    code, _, err = run(["--method", "video_reference_only", "--input", broken,
+                        "--exposures", "1,4", "--out", str(tmp_path / "o6"),
+                        "--extra_input", "sensitivity"], capsys)
+    _assert_one_line_error(code, err, "--extra_input must be NAME=NUMBER, got 'sensitivity'")
+    code, _, err = run(["--method", "video_reference_only", "--input", short,
+                        "--exposures", "1,4", "--out", str(tmp_path / "o6"),
+                        "--extra_input", "sensitivity=15"], capsys)
+    _assert_one_line_error(code, err, "takes no extra inputs, got sensitivity")
 
 
 _PEAK_RSS = (

@@ -132,6 +132,22 @@ def test_bad_sequences_fail_before_any_work():
         list(stream(video_baselines.ClassicalVideoMerge(), tiny))
 
 
+def test_window_model_passes_scalar_extra_inputs():
+    seen = []
+
+    def fn(ldr, t, sensitivity):
+        seen.append(sensitivity)
+        return ldr[:, 1] * sensitivity[:, None, None, None]
+
+    model = WindowModel(fn, 3, name="s", extra={"sensitivity": 15.0})
+    seq = moving_clip(4)
+    out = dict(stream(model, seq))
+    np.testing.assert_allclose(out[2], 15.0 * seq.ldr(2))
+    assert all(s.shape == (1,) and s.dtype == np.float32 for s in seen)
+    tiles = model.batch_fn(np.zeros((2, 3, 4, 4, 3), np.float32), np.ones((2, 3), np.float32))
+    assert tiles.shape == (2, 4, 4, 3) and seen[-1].tolist() == [15.0, 15.0]
+
+
 def test_registration_and_export_refusal():
     assert {"video_classical_merge", "video_reference_only"} <= set(methods.names())
     with pytest.raises(ConfigError, match="no Keras model to export"):
