@@ -112,6 +112,24 @@ def test_contradicting_neighbours_leave_the_centre_alone():
     np.testing.assert_allclose(out, 0.25, rtol=1e-3)
 
 
+def test_only_neighbours_that_can_help_fill_the_centre():
+    # A clipped short centre: longer neighbours (nearly clipped, radiance only >= 1/4) must
+    # not pull it down; a black long centre: shorter neighbours (black too) must not
+    # replace it. Where the neighbours can help (short ones for a clipped long centre),
+    # they do.
+    model = video_baselines.ClassicalVideoMerge()
+    flat = lambda v: np.full((24, 24, 3), v, np.float32)  # noqa: E731
+    out = model.run_window(np.stack([flat(0.99), flat(1.0), flat(0.99)]),
+                           np.array([4, 1, 4], np.float32))
+    np.testing.assert_allclose(out, 1.0)
+    out = model.run_window(np.stack([flat(0.0), flat(0.0), flat(0.0)]),
+                           np.array([1, 4, 1], np.float32))
+    np.testing.assert_allclose(out, 0.0)
+    out = model.run_window(np.stack([flat(0.8), flat(1.0), flat(0.8)]),
+                           np.array([1, 4, 1], np.float32))
+    np.testing.assert_allclose(out, 0.8 ** 2.2, rtol=1e-3)
+
+
 def test_bad_sequences_fail_before_any_work():
     model = CountingMerge()
     short = moving_clip(2)
