@@ -10,11 +10,13 @@ exit with status 1.
 """
 
 import os
+import shutil
 
 from absl import flags
 
-from hdrkeras import cli
+from hdrkeras import checks, cli
 from hdrkeras.errors import ConfigError
+from hdrkeras.io.atomic import cleanup_on_failure
 
 FLAGS = flags.FlagValues()
 _F = {"flag_values": FLAGS}
@@ -62,13 +64,52 @@ def _synth_kwargs():
     return kw
 
 
+def check_options():
+    """Every option range and output location, before anything is read or written."""
+    if FLAGS.schema == "esbn" and FLAGS.mode != "patches":
+        raise ConfigError("--schema esbn stores ESBN's patches only; add --mode patches")
+    checks.positive_ints({"--shard_size": FLAGS.shard_size, "--patch_size": FLAGS.patch_size,
+                          "--stride": FLAGS.stride})
+    checks.positive_int("--workers", FLAGS.workers, optional=False)
+    checks.positive_int("--num_frames", FLAGS.num_frames, optional=False)
+    checks.non_negative_int("--seed", FLAGS.seed)
+    checks.output_dir("--out", FLAGS.out)
+    if FLAGS.data is None:
+        for name in ("synth_train", "synth_test"):
+            if FLAGS[name].value is not None:
+                checks.non_negative_int(f"--{name}", FLAGS[name].value)
+        checks.output_dir("--synth_dir", FLAGS.synth_dir)
+
+
+def _clear_previous_synthesis(root):
+    """Re-synthesizing into a used --synth_dir must not mix the old scenes into the records:
+    without --overwrite it is refused; with it, the previous synthetic dataset is removed
+    (only one hdrkeras wrote: it carries synthesis.json)."""
+    from hdrkeras.data import synthesize
+
+    splits = [os.path.join(root, d) for d in (synthesize.TRAIN_DIR, synthesize.TEST_DIR)]
+    if not any(os.path.exists(d) for d in splits):
+        return
+    summary = os.path.join(root, synthesize.SUMMARY_NAME)
+    if not os.path.isfile(summary):
+        raise ConfigError(f"--synth_dir {root} holds a dataset hdrkeras did not synthesize; "
+                          f"make records from it with --data {root}, or choose another "
+                          f"--synth_dir")
+    if not FLAGS.overwrite:
+        raise ConfigError(f"--synth_dir {root} already holds a synthetic dataset; make records "
+                          f"from it with --data {root}, or pass --overwrite to synthesize it "
+                          f"anew")
+    for d in splits:
+        shutil.rmtree(d, ignore_errors=True)
+    os.remove(summary)
+
+
 def run():
     # TensorFlow is imported only once the arguments and the dataset are known to be
     # usable, so user errors are reported within a second.
     from hdrkeras.data import kalantari
 
-    if FLAGS.schema == "esbn" and FLAGS.mode != "patches":
-        raise ConfigError("--schema esbn stores ESBN's patches only; add --mode patches")
+    check_options()
     splits = ["train", "test"] if FLAGS.split == "all" else [FLAGS.split]
     out = FLAGS.out
     targets = [os.path.join(out, s) for s in splits]
@@ -81,13 +122,15 @@ def run():
     if root is None:
         from hdrkeras.data import synthesize
         root = FLAGS.synth_dir
+        _clear_previous_synthesis(root)
         print(f"no --data: synthesizing a dataset into {root}", flush=True)
         kw = _synth_kwargs()
         if "train" not in splits:
             kw["num_train"] = 0
         if "test" not in splits:
             kw["num_test"] = 0
-        summary = synthesize.synthesize_dataset(root, **kw)
+        with cleanup_on_failure(root, contents=True):
+            summary = synthesize.synthesize_dataset(root, **kw)
         print(f"synthesized {summary.get('num_train')} train + {summary.get('num_test')} test "
               f"scenes in {summary.get('seconds', 0):.1f} s", flush=True)
     args = {k: FLAGS[k].value for k in ("data", "dataset", "out", "split", "mode", "patch_size",
@@ -97,15 +140,17 @@ def run():
     found = {split: kalantari.list_scenes(root, split, num_frames=FLAGS.num_frames,
                                           dataset=FLAGS.dataset) for split in splits}
     from hdrkeras.data import records
-    for split, target in zip(splits, targets):
-        scenes = found[split]
-        print(f"[{split}] {len(scenes)} scenes from {root}", flush=True)
-        records.write_records(
-            scenes, target, split=split, mode=FLAGS.mode, schema=FLAGS.schema,
-            patch_size=FLAGS.patch_size, stride=FLAGS.stride, augment=FLAGS.augment,
-            shard_size=FLAGS.shard_size, workers=FLAGS.workers, seed=FLAGS.seed,
-            overwrite=FLAGS.overwrite, source=os.path.abspath(root), arguments=args,
-            progress=lambda s: print(s, flush=True))
+    # A scene that fails leaves no empty --out behind (each split is swapped in atomically).
+    with cleanup_on_failure(out):
+        for split, target in zip(splits, targets):
+            scenes = found[split]
+            print(f"[{split}] {len(scenes)} scenes from {root}", flush=True)
+            records.write_records(
+                scenes, target, split=split, mode=FLAGS.mode, schema=FLAGS.schema,
+                patch_size=FLAGS.patch_size, stride=FLAGS.stride, augment=FLAGS.augment,
+                shard_size=FLAGS.shard_size, workers=FLAGS.workers, seed=FLAGS.seed,
+                overwrite=FLAGS.overwrite, source=os.path.abspath(root), arguments=args,
+                progress=lambda s: print(s, flush=True))
 
 
 def main(argv):
