@@ -130,12 +130,10 @@ def check_records(records, *, user, num_frames, ground_truth=True, targets=()):
 def record_errors(records):
     """Context manager: a damaged record met while iterating a dataset made from `records`
     is reported as a RecordError naming the shard and the record (TF's DataLossError names
-    neither)."""
+    neither). Cheap to enter: the files are looked at only when an error comes."""
     if isinstance(records, dict):
-        paths = records["paths"]
-    else:
-        paths, _ = resolve_records(records)
-    return tfrecord.read_errors(paths)
+        return tfrecord.read_errors(records["paths"])
+    return tfrecord.read_errors(lambda: resolve_records(records)[0])
 
 
 def read_records_numpy(path):
