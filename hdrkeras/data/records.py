@@ -2,7 +2,7 @@
 
 Scenes mode writes one record per scene (crops are drawn on the fly by the pipeline).
 Patches mode follows ESBN's protocol: every patch_size x patch_size window on a stride
-grid, optionally in all 8 rotations/flips, in one global random order. The order is a
+grid, optionally in all 8 rotations/flips (hdrkeras.ops.dihedral), in one global random order. The order is a
 uniform random permutation without holding the dataset in memory: each patch is
 assigned its final position up front, workers append patches to per-shard bucket files,
 then each shard is assembled (one shard in memory) and sorted by position.
@@ -22,6 +22,7 @@ import tensorflow as tf
 from hdrkeras.data import schema as S
 from hdrkeras.errors import ConfigError, DataError, RecordError
 from hdrkeras.io.atomic import atomic_path, atomic_write_text
+from hdrkeras.ops.dihedral import NUM_TRANSFORMS, dihedral_np
 
 MANIFEST = "manifest.json"
 MANIFEST_FORMAT = "hdrkeras-records"
@@ -55,14 +56,6 @@ def patch_grid(height, width, patch_size, stride):
     ys = range(0, height - patch_size + 1, stride)
     xs = range(0, width - patch_size + 1, stride)
     return [(y, x) for y in ys for x in xs]
-
-
-def dihedral(a, d, axes=(-3, -2)):
-    """Applies dihedral transform d in 0..7 (rot90 by d % 4, then horizontal flip if d >= 4)."""
-    a = np.rot90(a, d % 4, axes=axes)
-    if d >= 4:
-        a = np.flip(a, axis=axes[1])
-    return np.ascontiguousarray(a)
 
 
 def _encode(schema, ldr16, exposures, hdr, scene, kind, origin=(0, 0), transform=0):
@@ -134,32 +127,13 @@ def write_records(scenes, out_dir, *, split="train", mode="scenes", schema=S.SCH
             shards, info = _write_patch_records(scenes, tmp, split, schema, patch_size, stride,
                                                 augment, shard_size, workers,
                                                 rng if shuffle else None, say)
-        manifest = {
-            "format": MANIFEST_FORMAT,
-            "schema": schema,
-            "schema_version": S.SCHEMA_VERSION,
-            "kind": S.KIND_IMAGE_SCENE if mode == "scenes" else S.KIND_IMAGE_PATCH,
-            "ldr_encoding": "raw_uint16_le",
-            "split": split,
-            "mode": mode,
-            "num_records": int(sum(s["records"] for s in shards)),
-            "num_scenes": len(scenes),
-            "num_frames": info["num_frames"],
-            "has_hdr": info["has_hdr"],
-            "min_height": info["min_height"],
-            "min_width": info["min_width"],
-            "patch_size": patch_size if mode == "patches" else None,
-            "stride": stride if mode == "patches" else None,
-            "augment": bool(augment) if mode == "patches" else False,
-            "shuffled": shuffle,
-            "seed": seed,
-            "shards": shards,
-            "scenes": [s.name for s in scenes],
-            "source": None if source is None else str(source),
-            "arguments": arguments or {},
-            "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-            "seconds": round(time.time() - t0, 3),
-        }
+        manifest = _manifest(
+            schema=schema, kind=S.KIND_IMAGE_SCENE if mode == "scenes" else S.KIND_IMAGE_PATCH,
+            split=split, mode=mode, shards=shards, scenes=[s.name for s in scenes], info=info,
+            patch_size=patch_size if mode == "patches" else None,
+            stride=stride if mode == "patches" else None,
+            augment=bool(augment) if mode == "patches" else False, shuffled=shuffle, seed=seed,
+            source=source, arguments=arguments, started=t0)
         atomic_write_text(os.path.join(tmp, MANIFEST), json.dumps(manifest, indent=2) + "\n")
     say(f"[{split}] {manifest['num_records']} records in {len(shards)} shards -> {out_dir} "
         f"({manifest['seconds']:.1f} s)")
@@ -212,21 +186,42 @@ def write_example_records(examples, out_dir, *, split="train", shard_size=8, ove
             shards.append(_write_shard(os.path.join(tmp, f"{split}-{index:05d}.tfrecord"), pending))
         if not names:
             raise DataError(f"no scenes to write into {out_dir}")
-        manifest = {
-            "format": MANIFEST_FORMAT, "schema": S.SCHEMA_HDRKERAS,
-            "schema_version": S.SCHEMA_VERSION, "kind": S.KIND_IMAGE_SCENE,
-            "ldr_encoding": "raw_uint16_le", "split": split, "mode": "scenes",
-            "num_records": len(names), "num_scenes": len(names), **info.as_dict(),
-            "targets": list(targets or ()), "patch_size": None, "stride": None,
-            "augment": False, "shuffled": False, "seed": None, "shards": shards,
-            "scenes": names, "source": None if source is None else str(source),
-            "arguments": arguments or {},
-            "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-            "seconds": round(time.time() - t0, 3),
-        }
+        manifest = _manifest(
+            schema=S.SCHEMA_HDRKERAS, kind=S.KIND_IMAGE_SCENE, split=split, mode="scenes",
+            shards=shards, scenes=names, info=info.as_dict(), targets=list(targets or ()),
+            source=source, arguments=arguments, started=t0)
         atomic_write_text(os.path.join(tmp, MANIFEST), json.dumps(manifest, indent=2) + "\n")
     say(f"[{split}] {len(names)} records in {len(shards)} shards -> {out_dir}")
     return manifest
+
+
+def _manifest(*, schema, kind, split, mode, shards, scenes, info, source, arguments, started,
+              targets=None, patch_size=None, stride=None, augment=False, shuffled=False,
+              seed=None):
+    """The manifest.json dict of a records folder (one layout for every writer)."""
+    m = {
+        "format": MANIFEST_FORMAT,
+        "schema": schema,
+        "schema_version": S.SCHEMA_VERSION,
+        "kind": kind,
+        "ldr_encoding": "raw_uint16_le",
+        "split": split,
+        "mode": mode,
+        "num_records": int(sum(s["records"] for s in shards)),
+        "num_scenes": len(scenes),
+        **info,
+    }
+    if targets is not None:
+        m["targets"] = list(targets)
+    m.update({
+        "patch_size": patch_size, "stride": stride, "augment": augment, "shuffled": shuffled,
+        "seed": seed, "shards": shards, "scenes": list(scenes),
+        "source": None if source is None else str(source),
+        "arguments": arguments or {},
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "seconds": round(time.time() - started, 3),
+    })
+    return m
 
 
 class _Named:
@@ -307,7 +302,7 @@ def _write_scene_records(scenes, tmp, split, schema, shard_size, workers, rng, s
 
 def _write_patch_records(scenes, tmp, split, schema, patch_size, stride, augment, shard_size,
                          workers, rng, say):
-    transforms = list(range(8)) if augment else [0]
+    transforms = list(range(NUM_TRANSFORMS)) if augment else [0]
     grids = []
     for sc in scenes:
         h, w = sc.frame_size()
@@ -345,8 +340,8 @@ def _write_patch_records(scenes, tmp, split, schema, patch_size, stride, augment
                         writers[shard] = tf.io.TFRecordWriter(
                             os.path.join(bucket_dir, f"{shard:05d}_{i:05d}.tfrecord"))
                         written[shard] = []
-                    lpd = dihedral(lp, d)
-                    hpd = None if hp is None else dihedral(hp, d, axes=(0, 1))
+                    lpd = dihedral_np(lp, d)
+                    hpd = None if hp is None else dihedral_np(hp, d, axes=(0, 1))
                     writers[shard].write(_encode(schema, lpd, t, hpd, sc.name, S.KIND_IMAGE_PATCH,
                                                  origin=(y, x), transform=d))
                     written[shard].append(p)

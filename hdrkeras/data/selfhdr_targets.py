@@ -21,6 +21,7 @@ import shutil
 import numpy as np
 
 from hdrkeras.data.alignment import align_to_reference
+from hdrkeras.data.schema import ALIGNED, Y_COLOR
 from hdrkeras.errors import ConfigError
 from hdrkeras.ops.response import ldr_to_hdr
 from hdrkeras.ops.weights import triangle_weight
@@ -52,7 +53,33 @@ def color_component(aligned, exposures):
 def build_targets(ldr, exposures, preset="medium"):
     """Unaligned stack [3,H,W,3] -> {"ldr_aligned" [3,H,W,3], "y_color" [H,W,3]}."""
     aligned, _ = align_to_reference(ldr, exposures, reference=1, preset=preset)
-    return {"ldr_aligned": aligned, "y_color": color_component(aligned, exposures)}
+    return {ALIGNED: aligned, Y_COLOR: color_component(aligned, exposures)}
+
+
+def color_target_examples(stacks, *, preset="medium", existing=None, after=None):
+    """THE producer of SelfHDR colour-target records, for the training stage and the tool.
+
+    Args:
+      stacks: iterable of {"scene": str, "ldr": [3,H,W,3] gamma LDR, "exposures": [3]}
+        (ground truth, if present, is ignored), consumed one at a time.
+      preset: DIS optical-flow preset of the alignment.
+      existing: callable(stack) -> {"ldr_aligned", "y_color"} that reuses targets made
+        earlier (the official download) instead of computing them, or None.
+      after: callable(stack, targets) run once per scene (e.g. writes the aligned tree).
+
+    Yields:
+      examples for hdrkeras.data.records.write_example_records: the unaligned frames,
+      the "y_color" target and the aligned frames.
+    """
+    for stack in stacks:
+        if existing is not None:
+            targets = existing(stack)
+        else:
+            targets = build_targets(stack["ldr"], stack["exposures"], preset)
+        if after is not None:
+            after(stack, targets)
+        yield {"scene": stack["scene"], "ldr": stack["ldr"], "exposures": stack["exposures"],
+               "targets": {Y_COLOR: targets[Y_COLOR]}, ALIGNED: targets[ALIGNED]}
 
 
 def write_align_scene(folder, scene, targets):
@@ -65,10 +92,10 @@ def write_align_scene(folder, scene, targets):
     tmp = folder + ".partial"
     shutil.rmtree(tmp, ignore_errors=True)
     os.makedirs(tmp)
-    for path, frame in zip(scene.frame_paths, targets["ldr_aligned"]):
+    for path, frame in zip(scene.frame_paths, targets[ALIGNED]):
         name = os.path.splitext(os.path.basename(path))[0] + ".tif"
         io.write_ldr(os.path.join(tmp, name), frame, bits=16)
-    io.write_hdr(os.path.join(tmp, COLOR_FILE), targets["y_color"])
+    io.write_hdr(os.path.join(tmp, COLOR_FILE), targets[Y_COLOR])
     if scene.exposure_path is not None:
         shutil.copyfile(scene.exposure_path, os.path.join(tmp, "exposure.txt"))
     else:
@@ -96,7 +123,7 @@ def _existing_align(scene, folder):
     if not os.path.isfile(color):
         raise DataError(f"scene {scene.name}: colour component {color} is missing")
     aligned = np.stack([io.read_ldr(p) for p in paths]).astype(np.float32)
-    return {"ldr_aligned": aligned, "y_color": io.read_hdr(color)}
+    return {ALIGNED: aligned, Y_COLOR: io.read_hdr(color)}
 
 
 def build_training_align(root, *, align_dir=None, records_out=None, dataset="auto",
@@ -131,25 +158,28 @@ def build_training_align(root, *, align_dir=None, records_out=None, dataset="aut
                           f"use_existing to make records from it")
     os.makedirs(align_dir, exist_ok=True)
 
-    def examples():
+    def stacks():
         for i, scene in enumerate(scenes):
             ldr, t, _ = scene.load()
-            folder = os.path.join(align_dir, scene.name)
-            if use_existing:
-                targets = _existing_align(scene, folder)
-            else:
-                targets = build_targets(ldr, t, preset)
-                os.makedirs(os.path.dirname(folder), exist_ok=True)
-                write_align_scene(folder, scene, targets)
             say(f"[targets] {i + 1}/{len(scenes)} {scene.name}")
-            yield {"scene": scene.name, "ldr": ldr, "exposures": t,
-                   "targets": {"y_color": targets["y_color"]},
-                   "ldr_aligned": targets["ldr_aligned"]}
+            yield {"scene": scene.name, "ldr": ldr, "exposures": t, "source": scene}
+
+    def folder(stack):
+        return os.path.join(align_dir, stack["scene"])
+
+    def write(stack, targets):
+        os.makedirs(os.path.dirname(folder(stack)), exist_ok=True)
+        write_align_scene(folder(stack), stack["source"], targets)
+
+    examples = color_target_examples(
+        stacks(), preset=preset,
+        existing=(lambda st: _existing_align(st["source"], folder(st))) if use_existing else None,
+        after=None if use_existing else write)
 
     if records_out:
-        records.write_example_records(examples(), records_out, overwrite=overwrite,
+        records.write_example_records(examples, records_out, overwrite=overwrite,
                                       source=root, progress=say)
     else:
-        for _ in examples():
+        for _ in examples:
             pass
     return {"align_dir": align_dir, "records": records_out, "scenes": len(scenes)}

@@ -21,6 +21,7 @@ import os
 import numpy as np
 import tensorflow as tf
 
+from hdrkeras.data.schema import ALIGNED, Y_COLOR, Y_STRU
 from hdrkeras.errors import ConfigError
 from hdrkeras.layers.frame_inputs import FrameInputs
 from hdrkeras.methods import register
@@ -31,7 +32,6 @@ from hdrkeras.ops.tonemap import mu_law
 
 DEFAULT_BACKBONE = "ahdrnet"
 REFERENCE_NOISE_SIGMA = 0.5 / 255.0
-Y_COLOR, Y_STRU = "y_color", "y_stru"
 # Tile side when the stage-1 network runs over whole scenes: bounds memory at full size.
 STRU_TARGET_TILE = 512
 
@@ -116,10 +116,12 @@ def _scenes(records):
     """Whole scenes of a records folder, without their ground truth."""
     from hdrkeras.data import pipeline
 
-    for ex in pipeline.eval_dataset(records, num_frames=3, ground_truth=False):
-        out = {k: v[0].numpy() for k, v in ex.items()}
-        out["scene"] = out["scene"].decode()
-        yield out
+    with pipeline.record_errors(records):
+        for ex in pipeline.eval_dataset(records, num_frames=3, ground_truth=False,
+                                        source_type="records"):
+            out = {k: v[0].numpy() for k, v in ex.items()}
+            out["scene"] = out["scene"].decode()
+            yield out
 
 
 def produce_targets(method, config, previous, out_dir, log):
@@ -134,15 +136,9 @@ def produce_targets(method, config, previous, out_dir, log):
     if info["num_frames"] != 3:
         raise ConfigError(f"SelfHDR needs 3-frame stacks; {source} holds {info['num_frames']}")
 
-    def examples():
-        for ex in _scenes(source):
-            t = selfhdr_targets.build_targets(ex["ldr"], ex["exposures"])
-            yield {"scene": ex["scene"], "ldr": ex["ldr"], "exposures": ex["exposures"],
-                   "targets": {Y_COLOR: t[Y_COLOR]}, "ldr_aligned": t["ldr_aligned"]}
-
     out = os.path.join(out_dir, "records")
-    records.write_example_records(examples(), out, overwrite=True, source=source,
-                                  progress=log)
+    records.write_example_records(selfhdr_targets.color_target_examples(_scenes(source)), out,
+                                  overwrite=True, source=source, progress=log)
     return {"records": out}
 
 
@@ -160,15 +156,15 @@ def produce_structure_targets(method, config, previous, out_dir, log):
 
     def examples():
         for ex in _scenes(source):
-            if "ldr_aligned" not in ex:
+            if ALIGNED not in ex:
                 raise ConfigError(f"records {source} carry no aligned frames (scene "
                                   f"{ex['scene']}); rebuild them with --stage targets")
-            y_stru = run_tiled(predictor, ex["ldr_aligned"][None], ex["exposures"][None],
+            y_stru = run_tiled(predictor, ex[ALIGNED][None], ex["exposures"][None],
                                tile=STRU_TARGET_TILE)[0]
             io.write_hdr(os.path.join(hdr_dir, ex["scene"].replace("/", "_") + ".hdr"), y_stru)
             yield {"scene": ex["scene"], "ldr": ex["ldr"], "exposures": ex["exposures"],
                    "targets": {Y_COLOR: ex[Y_COLOR], Y_STRU: np.maximum(y_stru, 0.0)},
-                   "ldr_aligned": ex["ldr_aligned"]}
+                   ALIGNED: ex[ALIGNED]}
 
     out = os.path.join(out_dir, "records")
     records.write_example_records(examples(), out, overwrite=True, source=source,
