@@ -68,6 +68,13 @@ def test_augmentation_keeps_frames_exposures_and_ground_truth_together(clips):
     slope = np.diff(level, axis=1).mean(axis=1)
     np.testing.assert_allclose(np.abs(slope), 0.01, atol=5e-4)
     assert (slope > 0).any() and (slope < 0).any()  # some windows play backwards
+    # the pattern is 1:2:3 in R:G:B; permuted channels put its strongest part elsewhere
+    strongest = ldr.std(axis=(1, 2, 3)).argmax(axis=-1)
+    assert len(set(strongest.tolist())) > 1
+    # rot90/flips: the pattern's orientation differs between examples
+    grad_y = np.abs(np.diff(ldr[:, 0, :, :, 2], axis=1)).mean(axis=(1, 2))
+    grad_x = np.abs(np.diff(ldr[:, 0, :, :, 2], axis=2)).mean(axis=(1, 2))
+    assert len({round(float(v), 4) for v in grad_y / grad_x}) > 1
 
 
 def test_deterministic_with_a_seed_and_hook(clips):

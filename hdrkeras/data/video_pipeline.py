@@ -23,10 +23,10 @@ import os
 
 import tensorflow as tf
 
-from hdrkeras.data import pipeline as P
+from hdrkeras.data import pipeline as P  # inspect_records, _physical_memory
 from hdrkeras.data import schema as S
 from hdrkeras.errors import ConfigError
-from hdrkeras.ops.dihedral import dihedral_index
+from hdrkeras.ops.dihedral import NUM_TRANSFORMS, dihedral_tf
 
 AUTOTUNE = tf.data.AUTOTUNE
 REQUIRE_VALID = (None, "centre", "all")
@@ -41,6 +41,47 @@ def _rows(starts, ys, xs, planes, p, h, w, bytes_per_px):
     xs = tf.cast(xs, tf.int64)[:, None, None]
     h, w = tf.cast(h, tf.int64), tf.cast(w, tf.int64)
     return tf.reshape(((plane * h + ys + r[None, None, :]) * w + xs) * bytes_per_px, [-1])
+
+
+def augment_windows(ldr, hdr, exposures, valid, seed, *, augment=True, rgb_permute=True,
+                    time_reverse=True):
+    """Random dihedral transform, RGB permutation and time reversal per example, shared by
+    its frames and ground truth.
+
+    ldr uint16 [k,T,p,p,3] (full scale 65535), hdr float32 [k,T,p,p,3] or None, exposures
+    [k,T], valid bool [k,T]. Returns (ldr float32 in [0,1], hdr, exposures, valid). Each
+    example's transform is a switch over contiguous reversals/transposes
+    (hdrkeras.ops.dihedral), cheaper than a pixel gather for a few examples per record.
+    """
+    k, t = ldr.shape[0], ldr.shape[1]
+    x = tf.cast(ldr, tf.float32) / S.LDR_FULL_SCALE
+    if hdr is not None:
+        x = tf.concat([x, hdr], axis=1)                                  # [k, 2T, p, p, 3]
+    draws = tf.random.stateless_uniform([k, 3], seed + [0, 6])
+    examples = []
+    for j in range(k):
+        xj = x[j]
+        if augment:
+            d = tf.minimum(tf.cast(draws[j, 0] * NUM_TRANSFORMS, tf.int32), NUM_TRANSFORMS - 1)
+            xj = tf.switch_case(d, [lambda i=i, v=xj: dihedral_tf(v, i, 1)
+                                    for i in range(NUM_TRANSFORMS)])
+        if rgb_permute:  # a 3x3 permutation matrix: one matmul, faster than a channel gather
+            perm = tf.argsort(tf.random.stateless_uniform([3], seed + [j + 1, 7]))
+            xj = tf.linalg.matmul(tf.reshape(xj, [-1, 3]), tf.one_hot(perm, 3), transpose_b=True)
+            xj = tf.reshape(xj, tf.shape(x[j]))  # square crops: transforms keep the shape
+        examples.append(xj)
+    x = tf.stack(examples)
+    if time_reverse:  # one gather of whole frames per example
+        flip = draws[:, 1:2] < 0.5
+        order = tf.where(flip, tf.range(t - 1, -1, -1), tf.range(t))   # [k, T]
+        exposures = tf.gather(exposures, order, batch_dims=1)
+        valid = tf.gather(valid, order, batch_dims=1)
+        if hdr is not None:
+            order = tf.concat([order, order + t], axis=1)
+        x = tf.gather(x, order, axis=1, batch_dims=1)
+    if hdr is None:
+        return x, None, exposures, valid
+    return x[:, :t], x[:, t:], exposures, valid
 
 
 def make_window_decoder(num_frames, patch_size, with_hdr):
@@ -126,25 +167,14 @@ def video_train_dataset(records, batch_size, patch_size, *, num_frames, augment=
         raise ConfigError(f"records {where} have no ground truth; pass require_valid=None")
     t, p, k = int(num_frames), int(patch_size), int(crops_per_clip)
     decode = make_window_decoder(t, p, with_hdr)
-    index = tf.constant(dihedral_index(p)) if augment else None
     seed_base = 0 if seed is None else int(seed)
 
     def parse(serialized, elem_seed):
         s = tf.stack([elem_seed, tf.constant(seed_base, tf.int64)])
         ex = decode(serialized, s, k)
-        planes = ex["hdr"] if with_hdr else tf.zeros([k, 0, p, p, 3], tf.float32)
-        ldr, planes = P._augment(ex["ldr"], planes, s, augment, rgb_permute, index)
-        exposures, valid = ex["exposures"], ex["valid"]
-        if time_reverse:
-            flip = tf.random.stateless_uniform([k], s + [0, 5]) < 0.5
-
-            def rev(x):
-                shape = [k] + [1] * (len(x.shape) - 1)
-                return tf.where(tf.reshape(flip, shape), tf.reverse(x, [1]), x)
-
-            ldr, exposures, valid = rev(ldr), rev(exposures), rev(valid)
-            if with_hdr:
-                planes = rev(planes)
+        ldr, planes, exposures, valid = augment_windows(
+            ex["ldr"], ex.get("hdr"), ex["exposures"], ex["valid"], s, augment=augment,
+            rgb_permute=rgb_permute, time_reverse=time_reverse)
         out = {"ldr": tf.ensure_shape(ldr, [k, t, p, p, 3]),
                "exposures": tf.ensure_shape(exposures, [k, t])}
         if with_hdr:
