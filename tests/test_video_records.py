@@ -71,6 +71,18 @@ def test_round_trip_with_partial_ground_truth_and_tiles(tmp_path):
         else:
             assert not r["hdr"][k].any()
     assert recs[4]["valid"].all() and recs[4]["scene"] == "b"
+    # shuffled (the train default): the same clips in a seeded random order
+    key = [(r["scene"], int(r["start_frame"]), tuple(r["origin"])) for r in recs]
+    orders = []
+    for run in range(2):
+        m2 = R.write_video_records(seqs, tmp_path / f"shuf{run}", clip_length=8, max_tile=6,
+                                   shard_size=4, seed=1)
+        assert m2["shuffled"] and [sh["records"] for sh in m2["shards"]] == [4, 2]
+        got = [r for sh in m2["shards"]
+               for r in read_records_numpy(tmp_path / f"shuf{run}" / sh["file"])]
+        orders.append([(r["scene"], int(r["start_frame"]), tuple(r["origin"])) for r in got])
+        assert not os.path.exists(tmp_path / f"shuf{run}" / ".buckets")
+    assert orders[0] == orders[1] and sorted(orders[0]) == sorted(key) and orders[0] != key
 
 
 def test_version_1_records_still_read_and_kind_versions_checked(tmp_path):

@@ -465,9 +465,12 @@ def write_video_records(sequences, out_dir, *, split="train", clip_length=DEFAUL
                             f"{clip_length}-frame clip (pass a shorter clip length)")
         h, w = shape[i] = tuple(seq.check_files())
         jobs += [(i, st, tile) for st in starts for tile in tile_grid(h, w, max_tile)]
-    order = list(range(len(jobs)))
+    # Clips are cut in sequence order (each frame decoded once for all clips and tiles that
+    # hold it); shuffling assigns every clip its final position up front, parks it in a
+    # one-record bucket file and assembles each shard from its buckets in position order.
+    positions = np.arange(len(jobs))
     if shuffle:
-        order = [int(k) for k in np.random.default_rng(seed).permutation(len(jobs))]
+        positions = np.random.default_rng(seed).permutation(len(jobs))
     count = math.ceil(len(jobs) / shard_size)
 
     cache = {}  # (sequence, frame) -> (ldr16, hdr or None); frames of the current clip
@@ -497,9 +500,11 @@ def write_video_records(sequences, out_dir, *, split="train", clip_length=DEFAUL
     valid_frames = total_frames = 0
     with atomic_path(out_dir) as tmp:
         os.makedirs(tmp)
+        bucket_dir = os.path.join(tmp, ".buckets")
+        if shuffle:
+            os.makedirs(bucket_dir)
         shards, pending = [], []
-        for done, k in enumerate(order, 1):
-            i, start, (y, x, th, tw) = jobs[k]
+        for done, (i, start, (y, x, th, tw)) in enumerate(jobs, 1):
             seq = sequences[i]
             clip = frames(i, start)
             valid = np.array([c[1] is not None for c in clip])
@@ -512,15 +517,35 @@ def write_video_records(sequences, out_dir, *, split="train", clip_length=DEFAUL
             info.add(_Named(seq.name), ldr.shape, bool(valid.all()))
             valid_frames += int(valid.sum())
             total_frames += clip_length
-            pending.append(S.encode_video_clip(ldr, t, hdr, valid, sequence=seq.name,
-                                               start_frame=start, sequence_length=len(seq),
-                                               origin=(y, x)))
+            payload = S.encode_video_clip(ldr, t, hdr, valid, sequence=seq.name,
+                                          start_frame=start, sequence_length=len(seq),
+                                          origin=(y, x))
             say(f"[{split}] clip {done}/{len(jobs)} {seq.name} frames {start}-"
                 f"{start + clip_length - 1} tile ({y},{x}) {tw}x{th}")
-            if len(pending) == shard_size or done == len(order):
+            if shuffle:
+                _write_shard(os.path.join(bucket_dir, f"{positions[done - 1]:09d}.tfrecord"),
+                             [payload])
+                continue
+            pending.append(payload)
+            if len(pending) == shard_size or done == len(jobs):
                 name = shard_name(split, len(shards), count)
                 shards.append(_write_shard(os.path.join(tmp, name), pending))
                 pending = []
+        if shuffle:
+            for index in range(count):
+                name = shard_name(split, index, count)
+                parts = [os.path.join(bucket_dir, f"{p:09d}.tfrecord") for p in
+                         range(index * shard_size, min((index + 1) * shard_size, len(jobs)))]
+                path = os.path.join(tmp, name)
+                with atomic_path(path) as part:
+                    with tf.io.TFRecordWriter(part) as w:
+                        for b in parts:  # one record in memory at a time
+                            for rec in tf.data.TFRecordDataset(b).as_numpy_iterator():
+                                w.write(rec)
+                            os.unlink(b)
+                shards.append({"file": name, "records": len(parts),
+                               "bytes": os.path.getsize(path)})
+            shutil.rmtree(bucket_dir)
         manifest = _manifest(
             schema=S.SCHEMA_HDRKERAS, kind=S.KIND_VIDEO_CLIP, split=split, mode="clips",
             shards=shards, scenes=names, info=info.as_dict(), shuffled=shuffle, seed=seed,
