@@ -377,8 +377,8 @@ def _write_patch_records(scenes, tmp, split, schema, patch_size, stride, augment
 
 # ----------------------------------------------------------------------------- video clips
 
-# Clip defaults. 8 frames cover LAN-HDR's training windows (2 exposures: 7 source frames,
-# 3 exposures: 8) and DeAltHDR's 5-frame window; a stride of 4 puts every window of up to
+# Clip defaults. 8 frames cover LAN-HDR's training examples (2 exposures: 6 of a 7-frame
+# septuplet, 3 exposures: 8) and DeAltHDR's 5-frame window; a stride of 4 puts every window of up to
 # 5 consecutive frames (DeAltHDR) whole inside some clip, and with 3 exposures lets clip
 # starts cycle through the exposure phases. Frames larger than 512x512 are cut into tiles
 # of at most 512x512, so a 1080p clip is ~8 records of ~38 MB, never one of ~300 MB.
