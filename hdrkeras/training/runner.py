@@ -386,8 +386,9 @@ def train_stage(method, stage_name, config: RunConfig, previous, strategy, log=p
     with strategy.scope():
         step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
 
+    train_records = method.train_records(stage_name, config, previous)
     dataset = pipeline.train_dataset(
-        method.train_records(stage_name, config, previous), hp["batch_size"], hp["patch_size"],
+        train_records, hp["batch_size"], hp["patch_size"],
         num_frames=method.num_frames, hook=method.pipeline_hook, augment=method.augment,
         deterministic=config.deterministic, seed=config.seed)
     checkpoint_iterator = config.deterministic and config.strategy == "default"
@@ -434,7 +435,8 @@ def train_stage(method, stage_name, config: RunConfig, previous, strategy, log=p
     with _SignalFlag() as stop, writer.as_default():
         try:
             while int(step.numpy()) < total:
-                batch = next(iterator)
+                with pipeline.record_errors(train_records):  # names a damaged shard
+                    batch = next(iterator)
                 loss, logs = step_fn(batch)
                 step.assign_add(1)
                 s = int(step.numpy())
