@@ -21,6 +21,7 @@ workers see) and write theirs, as TensorFlow requires every worker to take part 
 to a private temporary folder that is removed at once.
 """
 
+import dataclasses
 import glob
 import hashlib
 import json
@@ -40,7 +41,7 @@ from hdrkeras.errors import ConfigError, DataError
 from hdrkeras.io.atomic import atomic_write_text, missing_folders, remove_folders
 from hdrkeras.saving import KERAS_MODEL_FILE, save_keras
 from hdrkeras.training.config import RunConfig
-from hdrkeras.training.schedules import StepDecay
+from hdrkeras.training.optimizers import build_optimizer, learning_rate_schedule, scaled_steps
 from hdrkeras.training.strategy import make_strategy, set_precision, worker_role
 
 
@@ -209,9 +210,8 @@ def stage_hyperparameters(stage, config: RunConfig):
     a short run keeps the shape of the paper's schedule (e.g. /10 at two thirds).
     """
     steps = stage.steps if config.steps is None else config.steps
-    scale = steps / float(stage.steps)
-    boundaries = [max(1, int(round(b * scale))) for b in stage.lr_decay_steps]
-    return {
+    boundaries = scaled_steps(stage.lr_decay_steps, stage.steps, steps)
+    hp = {
         "steps": int(steps),
         "batch_size": int(stage.batch_size if config.batch_size is None else config.batch_size),
         "patch_size": int(stage.patch_size if config.patch_size is None else config.patch_size),
@@ -220,6 +220,12 @@ def stage_hyperparameters(stage, config: RunConfig):
         "lr_boundaries": boundaries,
         "lr_factor": float(stage.lr_decay_factor),
     }
+    opt = stage.optimizer
+    if opt != type(opt)():  # recorded only where a stage departs from plain Adam steps
+        hp["optimizer"] = dataclasses.asdict(opt)
+        if opt.warmup_steps:
+            hp["warmup_steps"] = scaled_steps([opt.warmup_steps], stage.steps, steps)[0]
+    return hp
 
 
 def build_task_chain(method, upto_stage, config: RunConfig, restore=True, log=print):
@@ -286,8 +292,20 @@ def run_producer(method, stage, config: RunConfig, previous, log=print):
 
 
 def make_optimizer(stage, hp):
-    schedule = StepDecay(hp["learning_rate"], hp["lr_boundaries"], hp["lr_factor"])
-    return keras.optimizers.Adam(learning_rate=schedule, **dict(stage.adam))
+    schedule = learning_rate_schedule(stage.optimizer, hp["learning_rate"], hp["steps"],
+                                      hp["lr_boundaries"], hp["lr_factor"],
+                                      hp.get("warmup_steps", 0))
+    return build_optimizer(stage.optimizer, schedule)
+
+
+def _schedule_text(stage, hp):
+    opt = stage.optimizer
+    if opt.schedule == "cosine":
+        return (f"{hp.get('warmup_steps', 0)} warm-up steps, cosine to "
+                f"{opt.min_learning_rate:g}")
+    if not hp["lr_boundaries"]:
+        return "constant"
+    return f"/{hp['lr_factor']:g} at {hp['lr_boundaries']}"
 
 
 def _build_stage(method, stage, hp, config, previous, strategy):
@@ -387,10 +405,7 @@ def train_stage(method, stage_name, config: RunConfig, previous, strategy, log=p
         step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
 
     train_records = method.train_records(stage_name, config, previous)
-    dataset = pipeline.train_dataset(
-        train_records, hp["batch_size"], hp["patch_size"],
-        num_frames=method.num_frames, hook=method.pipeline_hook, augment=method.augment,
-        deterministic=config.deterministic, seed=config.seed)
+    dataset = method.train_dataset(stage_name, config, hp, previous)
     checkpoint_iterator = config.deterministic and config.strategy == "default"
     if config.strategy == "default":
         iterator = iter(dataset)
@@ -420,14 +435,12 @@ def train_stage(method, stage_name, config: RunConfig, previous, strategy, log=p
         return task
 
     step_fn = _compiled_step(task, optimizer, variables, strategy, config)
-    val_dataset = None
-    if config.val_source:
-        val_dataset = pipeline.eval_dataset(config.val_source, num_frames=method.num_frames)
+    val_dataset = method.val_dataset(config)
     writer = (tf.summary.create_file_writer(os.path.join(sdir, "logs"))
               if worker_role(strategy)[2] else tf.summary.create_noop_writer())
     log(f"[{stage_name}] training {total} steps: batch {hp['batch_size']}, patch "
-        f"{hp['patch_size']}, lr {hp['learning_rate']:g} (/{hp['lr_factor']:g} at "
-        f"{hp['lr_boundaries'] or 'never'}), {strategy.num_replicas_in_sync} replica(s)")
+        f"{hp['patch_size']}, {stage.optimizer.kind} lr {hp['learning_rate']:g} "
+        f"({_schedule_text(stage, hp)}), {strategy.num_replicas_in_sync} replica(s)")
 
     started = time.time()
     first_step = int(step.numpy())
@@ -542,6 +555,7 @@ def _compiled_step(task, optimizer, variables, strategy, config):
                 objective = optimizer.scale_loss(objective)
         grads = tape.gradient(objective, variables)
         optimizer.apply_gradients(zip(grads, variables))
+        task.after_step()
         return loss, {k: tf.cast(v, tf.float32) for k, v in logs.items()}
 
     replica_fn = tf.function(replica_step, jit_compile=bool(config.jit_compile))
