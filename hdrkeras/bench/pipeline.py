@@ -21,6 +21,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import app, flags  # noqa: E402
 
+from hdrkeras.data import synthesize  # noqa: E402
+
 FLAGS = flags.FLAGS
 flags.DEFINE_string("size", "1000x1500", "Scene size HxW (Kalantari: 1000x1500).")
 flags.DEFINE_integer("scenes", 6, "Training scenes to synthesize.")
@@ -40,27 +42,9 @@ flags.DEFINE_integer("video_sequences", 8, "--video: synthetic sequences of 16 f
 
 
 def make_scenes(root, n, height, width, seed=0):
-    """Kalantari-layout training scenes: synthesize_dataset, or plain noise if unavailable."""
-    try:
-        from hdrkeras.data import synthesize
-    except ImportError:  # pragma: no cover - only while synthesize.py is being written
-        synthesize = None
-    if synthesize is not None:
-        synthesize.synthesize_dataset(root, num_train=n, num_test=0, height=height, width=width,
-                                      seed=seed, workers=1)
-        return
-    import numpy as np
-    from hdrkeras import io
-    rng = np.random.default_rng(seed)
-    for i in range(n):
-        d = os.path.join(root, "Training", f"{i + 1:03d}")
-        os.makedirs(d, exist_ok=True)
-        hdr = rng.random((height, width, 3), np.float32) * 4
-        for j, t in enumerate((1.0, 4.0, 16.0)):
-            io.write_ldr(os.path.join(d, f"{j}.tif"), np.clip(hdr * t / 16, 0, 1) ** (1 / 2.2), 16)
-        io.write_hdr(os.path.join(d, "HDRImg.hdr"), hdr)
-        with open(os.path.join(d, "exposure.txt"), "w") as f:
-            f.write("0\n2\n4\n")
+    """Kalantari-layout training scenes made by hdrkeras.data.synthesize."""
+    synthesize.synthesize_dataset(root, num_train=n, num_test=0, height=height, width=width,
+                                  seed=seed, workers=1)
 
 
 def _dir_bytes(path):
