@@ -1,4 +1,4 @@
-"""Export of inference models as TF Serving SavedModels (and atomic `.keras` saves).
+"""Export of inference models as TF Serving SavedModels.
 
 A SavedModel written here has one signature, `serving_default`:
 
@@ -7,7 +7,8 @@ A SavedModel written here has one signature, `serving_default`:
   outputs  hdr        float32 [B, H, W, 3] linear HDR
            preview    uint8   [B, H, W, 3] mu-law tonemapped HDR (hdrkeras.ops.tonemap.preview)
 
-for any H and W (the inference model pads to its architecture's multiple inside). It loads
+for any H and W (the inference model pads to its architecture's multiple inside), plus the
+extra inputs the method declares (hdrkeras.methods.base.Method.extra_inputs). It loads
 and runs in a process that imports only TensorFlow, as TF Serving does. Layout is TF
 Serving's: `<out_dir>/<version>/saved_model.pb`, versions are positive integers and a new
 export takes the next one. A version directory appears complete or not at all.
@@ -23,70 +24,18 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from hdrkeras import __version__, checks
-from hdrkeras.errors import ConfigError, DataError
+from hdrkeras import __version__, checks, methods
+from hdrkeras.errors import ConfigError
 from hdrkeras.io.atomic import atomic_path, cleanup_on_failure
 from hdrkeras.layers.cpu_inference import portable_graphs
-
-SIGNATURE = "serving_default"
-METADATA_FILE = os.path.join("assets.extra", "hdrkeras.json")
-KERAS_MODEL_FILE = "model.keras"
-
-
-# ----------------------------------------------------------------------------- .keras files
-
-def save_keras(model, path):
-    """Saves `model` to a `.keras` file atomically (old file or new file, never half)."""
-    path = os.fspath(path)
-    if not path.endswith(".keras"):
-        raise ConfigError(f"{path}: a Keras model file must end in .keras")
-    with atomic_path(path) as tmp:
-        model.save(tmp)
-    return path
-
-
-def resolve_checkpoint(path):
-    """A `.keras` file, or a run directory holding `model.keras` -> the `.keras` file path."""
-    path = os.fspath(path)
-    if os.path.isdir(path):
-        candidate = os.path.join(path, KERAS_MODEL_FILE)
-        if not os.path.isfile(candidate):
-            raise DataError(f"{path}: run directory has no {KERAS_MODEL_FILE}")
-        return candidate
-    if not os.path.exists(path):
-        raise DataError(f"{path}: checkpoint does not exist")
-    if not path.endswith(".keras"):
-        raise DataError(f"{path}: checkpoint is not a .keras file or a run directory")
-    return path
-
-
-def load_keras(path):
-    """Loads a `.keras` inference model; registers hdrkeras' custom layers first."""
-    import keras
-
-    import hdrkeras.methods  # noqa: F401  (imports every model module: registers layers)
-
-    path = resolve_checkpoint(path)
-    try:
-        return keras.saving.load_model(path, compile=False)
-    except Exception as e:  # corrupt zip, unknown layer, ...
-        raise DataError(f"{path}: cannot load Keras model ({type(e).__name__}: {e})") from e
-
-
-def model_num_frames(model):
-    """Number of frames N of a standard-signature model's `ldr` input, or None if dynamic."""
-    for tensor in model.inputs:
-        name = getattr(tensor, "name", "")
-        if name == "ldr" or name.startswith("ldr"):
-            return tensor.shape[1]
-    return None
+from hdrkeras.ops import tonemap
+from hdrkeras.saving import (METADATA_FILE, SIGNATURE, check_model_method, load_keras,
+                             model_num_frames, next_version)
 
 
 # ----------------------------------------------------------------------------- SavedModel
 
 def _preview(hdr):
-    from hdrkeras.ops import tonemap
-
     return tonemap.preview(tf.maximum(hdr, 0.0))
 
 
@@ -94,29 +43,34 @@ class ServingModule(tf.Module):
     """Wraps a standard-signature keras.Model with validation and the tonemapped preview.
 
     Args:
-      model: keras.Model. Inputs {"ldr": [B,N,H,W,3], "exposures": [B,N]}, output [B,H,W,3].
+      model: keras.Model. Inputs {"ldr": [B,N,H,W,3], "exposures": [B,N], extras...},
+        output [B,H,W,3].
       num_frames: int. N, fixed in the signature.
       xla: bool. Compile the model call and the tonemap with XLA (jit_compile).
+      extra_inputs: InputSpecs of the inputs beyond ldr and exposures (the method's).
     """
 
-    def __init__(self, model, num_frames, xla=False):
+    def __init__(self, model, num_frames, xla=False, extra_inputs=()):
         super().__init__(name="hdrkeras_serving")
         self.model = model
         self.num_frames = int(num_frames)
+        self.extra_names = tuple(spec.name for spec in extra_inputs)
         self._compute = tf.function(self._forward, jit_compile=bool(xla), autograph=False)
         self.serving_default = tf.function(
             self._serve,
             input_signature=[
                 tf.TensorSpec([None, self.num_frames, None, None, 3], tf.float32, name="ldr"),
                 tf.TensorSpec([None, self.num_frames], tf.float32, name="exposures"),
-            ])
+            ] + [tf.TensorSpec((None,) + tuple(spec.shape), spec.dtype, name=spec.name)
+                 for spec in extra_inputs])
 
-    def _forward(self, ldr, exposures):
-        hdr = self.model({"ldr": ldr, "exposures": exposures}, training=False)
+    def _forward(self, ldr, exposures, *extra):
+        inputs = {"ldr": ldr, "exposures": exposures, **dict(zip(self.extra_names, extra))}
+        hdr = self.model(inputs, training=False)
         hdr = tf.cast(hdr, tf.float32)
         return {"hdr": hdr, "preview": _preview(hdr)}
 
-    def _serve(self, ldr, exposures):
+    def _serve(self, ldr, exposures, *extra):
         # Cheap in-graph validation; it runs outside the XLA cluster (asserts are not
         # compiled). Messages reach the client as INVALID_ARGUMENT errors.
         checks = [
@@ -132,34 +86,20 @@ class ServingModule(tf.Module):
         with tf.control_dependencies(checks):
             ldr = tf.identity(ldr)
             exposures = tf.identity(exposures)
-        return self._compute(ldr, exposures)
+        return self._compute(ldr, exposures, *extra)
 
 
-def next_version(out_dir):
-    """1 + the highest integer-named subdirectory of `out_dir` (1 if there is none)."""
-    versions = list_versions(out_dir)
-    return (max(versions) + 1) if versions else 1
-
-
-def list_versions(out_dir):
-    """Integer-named subdirectories of `out_dir` holding a saved_model.pb, ascending."""
-    if not os.path.isdir(out_dir):
-        return []
-    out = []
-    for entry in os.listdir(out_dir):
-        if entry.isdigit() and os.path.isfile(os.path.join(out_dir, entry, "saved_model.pb")):
-            out.append(int(entry))
-    return sorted(out)
-
-
-def _smoke_test(model, num_frames):
+def _smoke_test(model, num_frames, extra_inputs=()):
     """Runs the model at an odd size so a model that cannot take any H, W fails at export."""
     h, w = 37, 53
     rng = np.random.default_rng(0)
     ldr = rng.uniform(size=(1, num_frames, h, w, 3)).astype(np.float32)
     exposures = (4.0 ** np.arange(num_frames, dtype=np.float32))[None]
+    inputs = {"ldr": ldr, "exposures": exposures}
+    for spec in extra_inputs:
+        inputs[spec.name] = np.ones((1,) + tuple(d or 1 for d in spec.shape), spec.dtype)
     try:
-        out = model({"ldr": ldr, "exposures": exposures}, training=False)
+        out = model(inputs, training=False)
     except Exception as e:
         raise ConfigError(
             f"model {model.name!r} fails on a {h}x{w} input; the inference model must pad "
@@ -174,7 +114,8 @@ def export_saved_model(method_name, model, out_dir, version=None, xla=False, num
     """Writes `model` as a TF Serving SavedModel to `out_dir/<version>/`, atomically.
 
     Args:
-      method_name: str. Registered method name, recorded in assets.extra/hdrkeras.json.
+      method_name: str. Registered method name, recorded in assets.extra/hdrkeras.json;
+        its kind and extra inputs shape the signature.
       model: keras.Model with the standard inference signature (hdrkeras.methods.base).
       out_dir: str. Model base directory (TF Serving's `--model_base_path`).
       version: int. Version number; None = next free integer. An existing version is an
@@ -186,6 +127,7 @@ def export_saved_model(method_name, model, out_dir, version=None, xla=False, num
       The path of the version directory written.
     """
     out_dir = os.fspath(out_dir)
+    method = methods.get(method_name)
     if num_frames is None:
         num_frames = model_num_frames(model)
     if num_frames is None:
@@ -202,17 +144,17 @@ def export_saved_model(method_name, model, out_dir, version=None, xla=False, num
     if os.path.exists(target):
         raise ConfigError(f"{target}: version {version} already exists in {out_dir}")
 
-    _smoke_test(model, num_frames)
-    module = ServingModule(model, num_frames, xla=xla)
+    _smoke_test(model, num_frames, method.extra_inputs)
+    module = ServingModule(model, num_frames, xla=xla, extra_inputs=method.extra_inputs)
     metadata = {
         "method": method_name,
+        "kind": method.kind,
         "num_frames": int(num_frames),
         "xla": bool(xla),
         "hdrkeras_version": __version__,
         "tensorflow_version": tf.__version__,
         "signature": SIGNATURE,
-        "inputs": {"ldr": f"float32 [B, {num_frames}, H, W, 3] gamma LDR in [0,1]",
-                   "exposures": f"float32 [B, {num_frames}] relative exposure times"},
+        "inputs": {spec.name: spec.doc for spec in method.input_specs(num_frames)},
         "outputs": {"hdr": "float32 [B, H, W, 3] linear HDR",
                     "preview": "uint8 [B, H, W, 3] mu-law tonemapped"},
     }
@@ -227,26 +169,13 @@ def export_saved_model(method_name, model, out_dir, version=None, xla=False, num
     return target
 
 
-def read_metadata(version_dir):
-    """The hdrkeras.json written beside a SavedModel, or {} if absent."""
-    path = os.path.join(version_dir, METADATA_FILE)
-    if not os.path.isfile(path):
-        return {}
-    with open(path) as f:
-        return json.load(f)
-
-
 def build_model(method_name, checkpoint=None, num_frames=None):
     """The inference keras.Model of `method_name`: loaded from `checkpoint` (a `.keras`
-    file or run directory) or, for methods without training stages, built fresh."""
-    from hdrkeras import methods
-
-    try:
-        method = methods.get(method_name)
-    except KeyError as e:
-        raise ConfigError(str(e.args[0])) from None
+    file or run directory) or, for methods without training stages, built fresh. A
+    checkpoint holding another method's model is a ConfigError."""
+    method = methods.get(method_name)
     if checkpoint:
-        return method, load_keras(checkpoint)
+        return method, check_model_method(load_keras(checkpoint), method.name, checkpoint)
     if method.stages:
         raise ConfigError(
             f"method {method_name!r} is trained; pass --checkpoint (a run directory or .keras file)")

@@ -321,3 +321,145 @@ class SelfHDRStage2Loss:
     def get_config(self):
         return {"mu": self.mu, "mask_threshold": self.mask_threshold,
                 "vgg_weight": self.vgg_weight, "vgg_weights_path": self.vgg_weights_path}
+
+
+# --- LAN-HDR (Chung & Cho, ICCV 2023): utils/loss.py and the objective of
+# trainer.py:Trainer.train. All terms compare mu-law tonemapped images. ---
+
+class FrequencyL1(Loss):
+    """mean |FFT2(T(pred)) - FFT2(T(target))|: L1 of complex spectra (LAN-HDR FrequencyLoss).
+
+    Full complex 2-D FFT over H and W per image and channel, unscaled ("backward" norm);
+    |.| is the complex modulus, the mean runs over B*C*H*W complex entries (torch
+    nn.L1Loss on complex tensors). Its scale is about sqrt(H*W) times the pixel L1.
+    pred, target: linear HDR [B, H, W, C] NHWC; `weight` multiplies both tonemapped
+    images. T is skipped when mu is None.
+
+    Args:
+      mu: float or None. Defaults to 5000.
+      loss_weight: float. Defaults to 1.
+      reduction: "mean" | "sum" | "none". Defaults to "mean".
+    """
+
+    def __init__(self, mu=MU, loss_weight=1.0, reduction="mean"):
+        super().__init__(loss_weight, reduction)
+        self.mu = None if mu is None else float(mu)
+
+    def compute(self, pred, target, weight):
+        if self.mu is not None:
+            pred, target = mu_law(pred, self.mu), mu_law(target, self.mu)
+        if weight is not None:
+            pred, target = pred * weight, target * weight
+        diff = tf.transpose(pred - target, [0, 3, 1, 2])  # FFT is linear: FFT(a)-FFT(b)
+        spec = tf.signal.fft2d(tf.complex(diff, tf.zeros_like(diff)))
+        return _reduce(tf.abs(spec), self.reduction)
+
+    def get_config(self):
+        return {"mu": self.mu, **super().get_config()}
+
+
+class CharbonnierLoss(Loss):
+    """sum sqrt((pred - target)**2 + eps**2) / numel (LAN-HDR CharbonnierLoss, eps 1e-6).
+
+    Applied as is, in whatever domain the tensors come in (LAN-HDR feeds it frame
+    differences of tonemapped images, see `LanHdrLoss`). The official code sums then
+    divides by the element count: that is reduction "mean".
+
+    Args:
+      eps: float. Defaults to 1e-6.
+      loss_weight: float. Defaults to 1.
+      reduction: "mean" | "sum" | "none". Defaults to "mean".
+    """
+
+    def __init__(self, eps=1e-6, loss_weight=1.0, reduction="mean"):
+        super().__init__(loss_weight, reduction)
+        self.eps = float(eps)
+
+    def compute(self, pred, target, weight):
+        diff = pred - target
+        if weight is not None:
+            diff = diff * weight
+        return _reduce(tf.sqrt(tf.square(diff) + self.eps ** 2), self.reduction)
+
+    def get_config(self):
+        return {"eps": self.eps, **super().get_config()}
+
+
+class LanHdrPerceptualLoss(PerceptualLoss):
+    """LAN-HDR's PerceptualLoss: MSE (not L1) between VGG19 relu5_1 features of T(pred)
+    and T(target), ImageNet-normalised input (utils/vgg19.py). With loss_weight 0 no VGG
+    is built and no weights file is needed."""
+
+    LAYERS = {"relu5_1": 1.0}
+
+    def __init__(self, mu=MU, weights_path=None, loss_weight=1.0):
+        super().__init__("vgg19", self.LAYERS, mu, weights_path, loss_weight)
+
+    def compute(self, pred, target, weight):
+        if self.mu is not None:
+            pred, target = mu_law(pred, self.mu), mu_law(target, self.mu)
+        if weight is not None:
+            pred, target = pred * weight, target * weight
+        feats = self.features(tf.concat([pred, target], axis=0))[0]
+        feats = tf.cast(feats, tf.float32)
+        n = tf.shape(pred)[0]
+        return tf.reduce_mean(tf.square(feats[:n] - feats[n:]))
+
+    def get_config(self):
+        return {"mu": self.mu, "weights_path": self.weights_path, "loss_weight": self.loss_weight}
+
+
+class LanHdrLoss:
+    """LAN-HDR's training objective on two temporally neighbouring windows:
+
+      l1 + vgg_weight * VGG19-relu5_1 MSE + frequency_weight * FrequencyL1
+         + temporal_weight * Charbonnier(T(pred_t) - T(pred_t1), T(gt_t) - T(gt_t1))
+
+    where l1 = MuLawL1(pred_t, gt_t); the VGG and frequency terms use window t only; the
+    temporal term compares frame-to-frame changes of prediction and ground truth.
+    `terms(pred_t, gt_t, pred_t1, gt_t1)` (linear HDR [B, H, W, 3] NHWC, the outputs and
+    centre-frame ground truths of the two windows) returns {"total", "l1", "vgg",
+    "frequency", "temporal"}; `__call__` returns the total.
+
+    Args:
+      vgg_weight: float. 0 disables the VGG (no weights file needed). Defaults to 0.1.
+      frequency_weight: float. Defaults to 0.1.
+      temporal_weight: float. Defaults to 0.1.
+      mu: float. Defaults to 5000.
+      eps: float. Charbonnier eps. Defaults to 1e-6.
+      vgg_weights_path: local VGG19 weights (hdrkeras.vgg); None searches the Keras cache.
+        A missing file raises MissingWeightsError unless vgg_weight is 0.
+    """
+
+    def __init__(self, vgg_weight=0.1, frequency_weight=0.1, temporal_weight=0.1, mu=MU,
+                 eps=1e-6, vgg_weights_path=None):
+        self.vgg_weight = float(vgg_weight)
+        self.frequency_weight = float(frequency_weight)
+        self.temporal_weight = float(temporal_weight)
+        self.mu = float(mu)
+        self.eps = float(eps)
+        self.vgg_weights_path = vgg_weights_path
+        self.l1 = MuLawL1(mu)
+        self.vgg = LanHdrPerceptualLoss(mu, vgg_weights_path, loss_weight=1.0
+                                        if self.vgg_weight else 0.0)
+        self.frequency = FrequencyL1(mu)
+        self.charbonnier = CharbonnierLoss(eps)
+
+    def terms(self, pred_t, gt_t, pred_t1, gt_t1):
+        tm = [mu_law(_f32(x), self.mu) for x in (pred_t, gt_t, pred_t1, gt_t1)]
+        l1 = self.l1(pred_t, gt_t)
+        vgg = self.vgg(pred_t, gt_t)
+        frequency = self.frequency(pred_t, gt_t)
+        temporal = self.charbonnier(tm[0] - tm[2], tm[1] - tm[3])
+        total = (l1 + self.vgg_weight * vgg + self.frequency_weight * frequency
+                 + self.temporal_weight * temporal)
+        return {"total": total, "l1": l1, "vgg": vgg, "frequency": frequency,
+                "temporal": temporal}
+
+    def __call__(self, pred_t, gt_t, pred_t1, gt_t1):
+        return self.terms(pred_t, gt_t, pred_t1, gt_t1)["total"]
+
+    def get_config(self):
+        return {"vgg_weight": self.vgg_weight, "frequency_weight": self.frequency_weight,
+                "temporal_weight": self.temporal_weight, "mu": self.mu, "eps": self.eps,
+                "vgg_weights_path": self.vgg_weights_path}

@@ -56,7 +56,8 @@ def check_brightness_order(scene, ldr, given):
 
 
 def main(argv):
-    from hdrkeras import inference
+    from hdrkeras import inference, tiling
+    from hdrkeras.data import bracket
 
     if len(argv) > 1:
         raise ConfigError(f"unexpected arguments: {' '.join(argv[1:])}")
@@ -79,7 +80,7 @@ def main(argv):
     start = time.perf_counter()
     print(f"loading {FLAGS.model or FLAGS.method}", flush=True)
     predictor = inference.get_predictor(model=FLAGS.model, method=FLAGS.method)
-    scene = inference.input_scene(FLAGS.input, exposures, num_frames=predictor.num_frames)
+    scene = bracket.input_scene(FLAGS.input, exposures, num_frames=predictor.num_frames)
     print(f"reading {len(scene.frame_paths)} frames of {scene.name}", flush=True)
     ldr, times, _ = scene.load()
     if exposures is not None:
@@ -87,14 +88,14 @@ def main(argv):
     n, h, w, _ = ldr.shape
     print(f"  {w}x{h}, relative exposures {', '.join(f'{t:g}' for t in times)}", flush=True)
 
-    total = inference.num_tiles(h, w, FLAGS.tile, FLAGS.overlap, FLAGS.pad_mode)
+    total = tiling.num_tiles(h, w, FLAGS.tile, FLAGS.overlap, FLAGS.pad_mode)
 
     def progress(done, count):
         if count > 1:
             print(f"  tile {done}/{count}", flush=True)
 
     print(f"reconstructing ({total} model call{'s' if total > 1 else ''})", flush=True)
-    hdr = inference.run_tiled(predictor, ldr[None], times[None], tile=FLAGS.tile,
+    hdr = tiling.run_tiled(predictor, ldr[None], times[None], tile=FLAGS.tile,
                               overlap=FLAGS.overlap, pad_mode=FLAGS.pad_mode,
                               progress=progress)[0]
     hdr_path, png_path = inference.write_outputs(hdr, FLAGS.out)

@@ -11,7 +11,7 @@ import pytest
 import tensorflow as tf
 
 from conftest import run_saved_model_tf_only
-from hdrkeras import export, methods
+from hdrkeras import export, methods, saving
 from hdrkeras.errors import ConfigError, DataError
 from hdrkeras.ops import tonemap
 
@@ -54,7 +54,7 @@ def test_layout_and_metadata(exported):
     assert path == os.path.join(str(base), "1")
     assert os.path.isfile(os.path.join(path, "saved_model.pb"))
     assert sorted(os.listdir(base)) == ["1"]  # no temporary left behind
-    meta = export.read_metadata(path)
+    meta = saving.read_metadata(path)
     assert meta["method"] == "classical_merge" and meta["num_frames"] == 3
 
 
@@ -99,12 +99,12 @@ def test_saved_model_cli_lists_the_signature(exported):
 
 def test_version_directories_increment(tmp_path, merge_model):
     base = tmp_path / "m"
-    assert export.next_version(base) == 1
+    assert saving.next_version(base) == 1
     assert export.export_saved_model("classical_merge", merge_model, base).endswith(os.sep + "1")
     assert export.export_saved_model("classical_merge", merge_model, base).endswith(os.sep + "2")
     assert export.export_saved_model("classical_merge", merge_model, base,
                                      version=7).endswith(os.sep + "7")
-    assert export.list_versions(base) == [1, 2, 7] and export.next_version(base) == 8
+    assert saving.list_versions(base) == [1, 2, 7] and saving.next_version(base) == 8
     with pytest.raises(ConfigError, match="version 2 already exists"):
         export.export_saved_model("classical_merge", merge_model, base, version=2)
     with pytest.raises(ConfigError, match="positive integer"):
@@ -113,7 +113,7 @@ def test_version_directories_increment(tmp_path, merge_model):
 
 def test_xla_export_matches(tmp_path, merge_model):
     path = export.export_saved_model("classical_merge", merge_model, tmp_path, xla=True)
-    assert export.read_metadata(path)["xla"] is True
+    assert saving.read_metadata(path)["xla"] is True
     f = tf.saved_model.load(path).signatures["serving_default"]
     ldr, exposures = _inputs(29, 31)
     out = f(ldr=tf.constant(ldr), exposures=tf.constant(exposures))
@@ -148,7 +148,7 @@ def test_interrupted_export_leaves_nothing(tmp_path, merge_model, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         export.export_saved_model("classical_merge", merge_model, base)
     assert sorted(os.listdir(base)) == ["1"]
-    assert export.next_version(base) == 2
+    assert saving.next_version(base) == 2
 
 
 def test_model_that_cannot_take_odd_sizes_is_rejected(tmp_path):
@@ -161,7 +161,7 @@ def test_model_that_cannot_take_odd_sizes_is_rejected(tmp_path):
     x = keras.layers.UpSampling2D(2)(x)
     model = keras.Model({"ldr": ldr, "exposures": exposures}, x)
     with pytest.raises(ConfigError, match="37x53"):
-        export.export_saved_model("broken", model, tmp_path)
+        export.export_saved_model("reference_only", model, tmp_path)
     assert not os.listdir(tmp_path)
 
 
@@ -172,12 +172,12 @@ def _cli(*args, cwd):
 
 def test_cli_exports_keras_checkpoint(tmp_path, merge_model):
     run_dir = tmp_path / "run"  # what the training driver leaves: <run_dir>/model.keras
-    export.save_keras(merge_model, run_dir / "model.keras")
+    saving.save_keras(merge_model, run_dir / "model.keras")
     proc = _cli("--method", "classical_merge", "--checkpoint", str(run_dir), "--out",
                 str(tmp_path / "merge"), "--version", "3", "--xla", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "exported classical_merge to" in proc.stdout
-    meta = export.read_metadata(str(tmp_path / "merge" / "3"))
+    meta = saving.read_metadata(str(tmp_path / "merge" / "3"))
     assert meta["xla"] is True and meta["method"] == "classical_merge"
     f = tf.saved_model.load(str(tmp_path / "merge" / "3")).signatures["serving_default"]
     ldr, exposures = _inputs(10, 12)
@@ -188,7 +188,7 @@ def test_cli_exports_keras_checkpoint(tmp_path, merge_model):
 def test_baseline_needs_no_checkpoint(tmp_path):
     method, model = export.build_model("reference_only")
     path = export.export_saved_model(method.name, model, tmp_path)
-    assert export.read_metadata(path)["method"] == "reference_only"
+    assert saving.read_metadata(path)["method"] == "reference_only"
 
 
 def test_cli_user_errors_are_one_line(tmp_path):
@@ -210,15 +210,15 @@ def test_learned_method_needs_checkpoint_and_checkpoint_errors(tmp_path):
         export.build_model("no_such_method")
     (tmp_path / "run").mkdir()
     with pytest.raises(DataError, match="has no model.keras"):
-        export.resolve_checkpoint(tmp_path / "run")
+        saving.resolve_checkpoint(tmp_path / "run")
     (tmp_path / "w.h5").write_bytes(b"x")
     with pytest.raises(DataError, match="not a .keras file"):
-        export.resolve_checkpoint(tmp_path / "w.h5")
+        saving.resolve_checkpoint(tmp_path / "w.h5")
     with pytest.raises(ConfigError, match="must end in .keras"):
-        export.save_keras(None, tmp_path / "x.h5")
+        saving.save_keras(None, tmp_path / "x.h5")
 
 
 def test_metadata_is_json(exported):
     _, path = exported
-    with open(os.path.join(path, export.METADATA_FILE)) as f:
+    with open(os.path.join(path, saving.METADATA_FILE)) as f:
         assert json.load(f)["signature"] == "serving_default"

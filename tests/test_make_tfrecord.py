@@ -8,10 +8,11 @@ import sys
 import numpy as np
 import pytest
 
-from hdrkeras.data import kalantari, records
+from hdrkeras.data import kalantari, pipeline, records
 from hdrkeras.data import schema as S
 from hdrkeras.data.testing import random_scene, write_kalantari
 from hdrkeras.errors import ConfigError
+from hdrkeras.ops.dihedral import dihedral_np
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPT = os.path.join(REPO, "tfrecord_tools", "make_tfrecord.py")
@@ -31,7 +32,7 @@ def _all_records(out_dir):
     m = records.read_manifest(out_dir)
     recs = []
     for s in m["shards"]:
-        recs += S.read_records_numpy(os.path.join(out_dir, s["file"]))
+        recs += pipeline.read_records_numpy(os.path.join(out_dir, s["file"]))
     return m, recs
 
 
@@ -109,7 +110,7 @@ def test_patch_records_cover_the_grid_in_all_8_transforms(tree, tmp_path):
     y, x = f[S.KEY_ORIGIN].int64_list.value
     d = f[S.KEY_TRANSFORM].int64_list.value[0]
     rec = recs[0]
-    want = records.dihedral(stacks[name][0][:, y:y + 16, x:x + 16], d)
+    want = dihedral_np(stacks[name][0][:, y:y + 16, x:x + 16], d)
     np.testing.assert_array_equal(np.round(rec["ldr"] * 65535), want)
 
 

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from hdrkeras import evaluation, export, inference, io, methods
+from hdrkeras import evaluation, export, inference, io, methods, tiling
+from hdrkeras.data import bracket
 from hdrkeras.errors import ConfigError, DataError
 from hdrkeras.ops import response
 
@@ -86,7 +87,7 @@ def test_reconstruct_kalantari_scene_folder_tiled(tmp_path, rng):
                    str(tmp_path / "scene"), "--out", str(out), "--tile", "16", "--overlap", "4",
                    cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    n = inference.num_tiles(24, 40, 16, 4)
+    n = tiling.num_tiles(24, 40, 16, 4)
     assert n == 6 and f"tile {n}/{n}" in proc.stdout and "wrote" in proc.stdout
     hdr = io.read_hdr(out)  # EXR float32: lossless
     ldr, exposures, _ = _load_folder(tmp_path / "scene")
@@ -131,25 +132,25 @@ def test_reconstruct_user_error_is_one_line_and_writes_nothing(tmp_path):
 
 def test_input_scene_sources(tmp_path, rng):
     write_scene(tmp_path / "k", rng, h=6, w=8)
-    scene = inference.input_scene(str(tmp_path / "k"))
+    scene = bracket.input_scene(str(tmp_path / "k"))
     assert [os.path.basename(p) for p in scene.frame_paths] == ["26200.tif", "26201.tif",
                                                                 "26202.tif"]
     np.testing.assert_allclose(scene.load_exposures(), EXPOSURES)
     # explicit exposures, in file-name order, reorder the frames
-    scene = inference.input_scene(str(tmp_path / "k"), exposures=[8, 2, 4])
+    scene = bracket.input_scene(str(tmp_path / "k"), exposures=[8, 2, 4])
     assert [os.path.basename(p) for p in scene.frame_paths] == ["26201.tif", "26202.tif",
                                                                 "26200.tif"]
     np.testing.assert_allclose(scene.load_exposures(), [1, 2, 4])
-    scene = inference.input_scene(str(tmp_path / "k" / "*.tif"), exposures=[1, 2, 3])
+    scene = bracket.input_scene(str(tmp_path / "k" / "*.tif"), exposures=[1, 2, 3])
     assert len(scene.frame_paths) == 3
     with pytest.raises(DataError, match="2 exposures given for 3 images"):
-        inference.input_scene(str(tmp_path / "k"), exposures=[1, 2])
+        bracket.input_scene(str(tmp_path / "k"), exposures=[1, 2])
     with pytest.raises(DataError, match="model takes 2 frames, found 3"):
-        inference.input_scene(str(tmp_path / "k" / "*.tif"), exposures=[1, 2, 3], num_frames=2)
+        bracket.input_scene(str(tmp_path / "k" / "*.tif"), exposures=[1, 2, 3], num_frames=2)
     with pytest.raises(DataError, match="same exposure"):
-        inference.input_scene(str(tmp_path / "k"), exposures=[1, 1, 2])
+        bracket.input_scene(str(tmp_path / "k"), exposures=[1, 1, 2])
     with pytest.raises(DataError, match="no files match"):
-        inference.input_scene(str(tmp_path / "*.png"))
+        bracket.input_scene(str(tmp_path / "*.png"))
     with pytest.raises(ConfigError, match=r"\.hdr or \.exr"):
         inference.check_output_path(tmp_path / "x.png")
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from hdrkeras.data import pipeline, tfrecord
 from hdrkeras.data import schema as S
 from hdrkeras.data.testing import random_scene
 from hdrkeras.errors import RecordError
@@ -30,7 +31,7 @@ def test_hdrkeras_round_trip_is_exact(tmp_path, stack):
                                             S.encode_example(ldr[:, :5], t, None, scene="s2",
                                                              kind=S.KIND_IMAGE_PATCH)])
     assert S.detect_schema(path)[0] == S.SCHEMA_HDRKERAS
-    a, b = S.read_records_numpy(path)
+    a, b = pipeline.read_records_numpy(path)
     np.testing.assert_array_equal(np.round(a["ldr"] * 65535).astype(np.uint16), ldr)
     assert a["ldr"].dtype == np.float32
     np.testing.assert_array_equal(a["hdr"], hdr)  # float32 raw: bit exact
@@ -47,15 +48,17 @@ def test_float_ldr_from_8_and_16_bit_sources_quantizes_exactly():
                                   v8.astype(np.uint16) * 257)
 
 
-def test_video_clip_kind_round_trip(tmp_path, stack):
+def test_unknown_kinds_and_targets_are_refused(tmp_path, stack):
     ldr, t, hdr = stack
-    payload = S.encode_example(np.concatenate([ldr, ldr[:2]]), [1, 8, 1, 8, 1], hdr, scene="seq",
-                               kind=S.KIND_VIDEO_CLIP, reference=2, start_frame=40)
-    path = _write(tmp_path / "v.tfrecord", [payload])
-    schema, _, info = S.detect_schema(path)
-    assert info["kind"] == S.KIND_VIDEO_CLIP and info["num_frames"] == 5
-    (d,) = S.read_records_numpy(path)
-    assert d["ldr"].shape == (5, 12, 20, 3)
+    with pytest.raises(ValueError, match="kind"):
+        S.encode_example(ldr, t, hdr, kind="video_clip")
+    with pytest.raises(ValueError, match="unknown training targets"):
+        S.encode_example(ldr, t, hdr, targets={"y_colour": hdr})
+    ex = tf.train.Example.FromString(S.encode_example(ldr, t, hdr))
+    ex.features.feature[S.KEY_KIND].bytes_list.value[0] = b"hologram"
+    path = _write(tmp_path / "k.tfrecord", [ex.SerializeToString()])
+    with pytest.raises(RecordError, match=r"k.tfrecord holds 'hologram' records"):
+        S.detect_schema(path)
 
 
 def test_esbn_round_trip_16_bit(tmp_path, stack):
@@ -76,7 +79,7 @@ def test_esbn_round_trip_16_bit(tmp_path, stack):
 
     schema, prefix, info = S.detect_schema(path)
     assert (schema, prefix) == (S.SCHEMA_ESBN, "train/")
-    (d,) = S.read_records_numpy(path)
+    (d,) = pipeline.read_records_numpy(path)
     np.testing.assert_array_equal(np.round(d["ldr"] * 65535).astype(np.uint16), ldr)
     np.testing.assert_array_equal(d["hdr"], hdr)
     np.testing.assert_array_equal(d["exposures"], t)
@@ -109,7 +112,7 @@ def test_reads_original_8_bit_esbn_records(tmp_path, prefix):
     path = _write(tmp_path / "o.tfrecord", [_original_esbn_record(ldr8, t, hdr, prefix)])
     schema, got_prefix, info = S.detect_schema(path)
     assert schema == S.SCHEMA_ESBN and got_prefix == prefix and not info["has_extras"]
-    (d,) = S.read_records_numpy(path)
+    (d,) = pipeline.read_records_numpy(path)
     np.testing.assert_array_equal(d["ldr"], ldr8.astype(np.float32) / 255)
     np.testing.assert_array_equal(d["hdr"], hdr)
     # No exposures in the original records: estimated from input_HDR = LDR**2.2 / t.
@@ -131,36 +134,36 @@ def test_foreign_record_is_rejected(tmp_path):
 def test_truncated_and_corrupt_files(tmp_path, stack):
     ldr, t, hdr = stack
     path = _write(tmp_path / "good.tfrecord", [S.encode_example(ldr, t, hdr)] * 3)
-    assert S.scan_records(path)[0] == 3
-    assert S.verify_records(path) == 3
+    assert tfrecord.scan_records(path)[0] == 3
+    assert tfrecord.verify_records(path) == 3
     data = open(path, "rb").read()
 
     trunc = tmp_path / "trunc.tfrecord"
     trunc.write_bytes(data[:len(data) - 100])
     with pytest.raises(RecordError, match=r"trunc.tfrecord is truncated"):
-        S.scan_records(str(trunc))
+        tfrecord.scan_records(str(trunc))
 
     not_rec = tmp_path / "text.tfrecord"
     not_rec.write_bytes(b"hello, this is not a TFRecord file at all\n" * 10)
     with pytest.raises(RecordError, match=r"text.tfrecord is corrupt or not a TFRecord"):
-        S.scan_records(str(not_rec))
+        tfrecord.scan_records(str(not_rec))
 
     flipped = bytearray(data)
     flipped[len(data) // 2] ^= 0xFF  # payload bit flip: framing intact, data CRC wrong
     bad = tmp_path / "flip.tfrecord"
     bad.write_bytes(bytes(flipped))
-    assert S.scan_records(str(bad))[0] == 3
-    with pytest.raises(RecordError, match=r"flip.tfrecord is corrupt"):
-        S.verify_records(str(bad))
-    with pytest.raises(RecordError, match=r"flip.tfrecord is corrupt"):
-        S.read_records_numpy(str(bad))
+    assert tfrecord.scan_records(str(bad))[0] == 3
+    with pytest.raises(RecordError, match=r"flip.tfrecord: record 1 is corrupt"):
+        tfrecord.verify_records(str(bad))
+    with pytest.raises(RecordError, match=r"flip.tfrecord: record 1 is corrupt"):
+        pipeline.read_records_numpy(str(bad))
 
     empty = tmp_path / "empty.tfrecord"
     empty.write_bytes(b"")
     with pytest.raises(RecordError, match="holds no records"):
-        S.scan_records(str(empty))
+        tfrecord.scan_records(str(empty))
     with pytest.raises(RecordError, match="cannot open"):
-        S.scan_records(str(tmp_path / "missing.tfrecord"))
+        tfrecord.scan_records(str(tmp_path / "missing.tfrecord"))
 
 
 def test_newer_schema_version_is_refused(tmp_path, stack):

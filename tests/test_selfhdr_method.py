@@ -51,7 +51,7 @@ def test_schedules_follow_selfhdr_train_sh():
     tr = method.configured_stage("reconstruction", {"backbone": "sctnet"})
     assert (tr.batch_size, tr.learning_rate, tr.steps, tr.lr_decay_steps) == (
         8, 2e-4, 200 * 1200, (120_000,))
-    with pytest.raises(ConfigError, match="unknown backbone 'unet'"):
+    with pytest.raises(ConfigError, match="No backbone named 'unet'"):
         method.configured_stage("structure", {"backbone": "unet"})
 
 
@@ -196,4 +196,4 @@ def test_fit_cli_rejects_an_unknown_backbone(tmp_path):
          "--train_records", str(tmp_path), "--val", ""],
         env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 1
-    assert "unknown backbone 'unet'" in result.stderr and "Traceback" not in result.stderr
+    assert "No backbone named 'unet'" in result.stderr and "Traceback" not in result.stderr

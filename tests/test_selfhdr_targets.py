@@ -124,7 +124,7 @@ def test_cli_builds_tree_and_records_without_reading_ground_truth(dataset, tmp_p
 
     manifest = records.read_manifest(out)
     assert manifest["targets"] == ["y_color"] and not manifest["has_hdr"]
-    recs = S.read_records_numpy(os.path.join(out, manifest["shards"][0]["file"]))
+    recs = pipeline.read_records_numpy(os.path.join(out, manifest["shards"][0]["file"]))
     assert len(recs) == 3
     for rec in recs:
         ldr, t, gt = clean[rec["scene"]]

@@ -13,6 +13,7 @@ are noisy, compare within one machine and one invocation.
 import dataclasses
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -35,7 +36,7 @@ class BenchSpec:
       threads: TF intra- and inter-op threads (None = TF default).
       runs: timed runs; the median is reported.
       warmup: untimed runs first (tracing, allocation).
-      tile, overlap: tiled inference (hdrkeras.inference.run_tiled); tile None = whole.
+      tile, overlap: tiled inference (hdrkeras.tiling.run_tiled); tile None = whole.
       train: time one optimiser step of `stage` instead of inference.
       xla: compile the inference function with XLA (jit_compile).
       stage: training stage for `train` (None = the method's last stage).
@@ -92,23 +93,22 @@ def _proc_status_kb(field):
     return None
 
 
-def current_rss_mb():
-    kb = _proc_status_kb("VmRSS")
-    if kb is not None:
-        return kb / 1024.0
-    import resource
+def _memory_mb(field):
+    """A /proc/self/status memory field in MB, else getrusage's peak (ru_maxrss)."""
+    kb = _proc_status_kb(field)
+    if kb is None:
+        kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return kb / 1024.0
 
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+def current_rss_mb():
+    """Resident memory of this process now (VmRSS)."""
+    return _memory_mb("VmRSS")
 
 
 def peak_rss_mb():
-    """Peak resident memory of this process (VmHWM, else getrusage's ru_maxrss)."""
-    kb = _proc_status_kb("VmHWM")
-    if kb is not None:
-        return kb / 1024.0
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    """Peak resident memory of this process (VmHWM)."""
+    return _memory_mb("VmHWM")
 
 
 def reset_peak_rss():
@@ -160,7 +160,9 @@ def time_runs(fn, warmup, runs):
 
 def _inference_target(spec):
     """(callable(ldr, exposures) -> hdr, parameter count, frames, label)."""
-    from hdrkeras import inference
+    # Imported here, not at the top: TensorFlow must load after set_threads.
+    from hdrkeras import inference, methods
+    from hdrkeras.predictor import keras_predictor
 
     if spec.model:
         predictor = inference.load_model(spec.model)
@@ -171,13 +173,11 @@ def _inference_target(spec):
             params = None
         frames = spec.frames or predictor.num_frames or 3
         return predictor, params, frames, predictor.name
-    from hdrkeras import methods
-
     method = methods.get(spec.method)
     frames = spec.frames or method.num_frames
     config = {"num_frames": frames} if spec.frames else None
     model = method.build_inference_model(config)
-    predictor = inference.keras_predictor(model, spec.method, spec.method, xla=spec.xla)
+    predictor = keras_predictor(model, spec.method, spec.method, xla=spec.xla)
     return predictor, int(model.count_params()), frames, spec.method
 
 
@@ -241,7 +241,7 @@ def measure(spec):
         fn, params, frames, stage = _train_target(spec)
         result["stage"] = stage
     else:
-        from hdrkeras.inference import run_tiled
+        from hdrkeras.tiling import run_tiled
 
         predictor, params, frames, _ = _inference_target(spec)
         ldr, exposures = random_inputs(spec.batch, frames, spec.height, spec.width, spec.seed)

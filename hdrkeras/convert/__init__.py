@@ -5,41 +5,51 @@ official parameter names to numpy arrays; `parity_forward(name, state_dict, conf
 runs it on inputs in the official layout and returns outputs in the official layout under
 the fixture's `out_*` names (see DESIGN.md, "Parity fixtures").
 
-Each architecture has its own module exposing `load_reference` and `parity_forward` with the
-same signatures; this module only dispatches by fixture name.
+Each official network has a converter: a module exposing
+`load_reference(name, state_dict, config=None, *, rgb=False)` and
+`parity_forward(name, state_dict, config, inputs)`, registered in `CONVERTERS` under the
+network's (fixture's) name by one `register(module, *names)` line below. The converter
+modules import Keras and the models only when called, so importing this package is cheap.
 """
 
-import importlib
+from hdrkeras.convert import (ahdrnet, dealthdr, esbn, fshdr, hdr_transformer, lanhdr,
+                              lanhdr_losses, sctnet, selfhdr_losses)
+from hdrkeras.registry import Registry
 
-# fixture / architecture name -> module that converts it (imported lazily: each pulls Keras).
-_CONVERTERS = {
-    "esbn_align": "hdrkeras.convert.esbn",
-    "esbn_fusion": "hdrkeras.convert.esbn",
-    "sctnet": "hdrkeras.convert.sctnet",
-    "hdr_transformer": "hdrkeras.convert.hdr_transformer",
-    "ahdrnet": "hdrkeras.convert.ahdrnet",
-    "fshdr": "hdrkeras.convert.fshdr",
-    "selfhdr_losses": "hdrkeras.convert.selfhdr_losses",
-}
+CONVERTERS = Registry("checkpoint converter")
+
+
+def register(module, *names):
+    """Registers converter `module` under each of `names` (official network names)."""
+    for name in names:
+        CONVERTERS.add(name, module)
+    return module
+
+
+register(esbn, "esbn_align", "esbn_fusion")
+register(sctnet, "sctnet")
+register(hdr_transformer, "hdr_transformer")
+register(ahdrnet, "ahdrnet")
+register(fshdr, "fshdr")
+register(selfhdr_losses, "selfhdr_losses")
+register(lanhdr, "lanhdr_2e", "lanhdr_3e")
+register(lanhdr_losses, "lanhdr_losses")
+register(dealthdr, "dealthdr")
 
 
 def names():
-    return sorted(_CONVERTERS)
+    return CONVERTERS.names()
 
 
-def _module(name):
-    try:
-        module_name = _CONVERTERS[name]
-    except KeyError:
-        raise KeyError(f"No converter named {name!r}; known: {', '.join(names())}") from None
-    return importlib.import_module(module_name)
+def load_reference(name, state_dict, config=None, *, rgb=False):
+    """Builds our model for `name` carrying the official weights in `state_dict`.
 
-
-def load_reference(name, state_dict, config=None):
-    """Builds our model for `name` carrying the official weights in `state_dict`."""
-    return _module(name).load_reference(name, state_dict, config)
+    `rgb=True` permutes the first/last layers of a BGR-trained (OpenCV) checkpoint so the
+    model takes and returns RGB, as every hdrkeras model does; parity runs keep BGR.
+    """
+    return CONVERTERS.get(name).load_reference(name, state_dict, config, rgb=rgb)
 
 
 def parity_forward(name, state_dict, config, inputs):
     """Runs our port on official-layout `inputs`; returns official-layout `out_*` arrays."""
-    return _module(name).parity_forward(name, state_dict, config, inputs)
+    return CONVERTERS.get(name).parity_forward(name, state_dict, config, inputs)

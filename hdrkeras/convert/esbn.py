@@ -11,14 +11,11 @@ are ignored. The official pipeline feeds RGB (it reverses cv2's BGR), so no chan
 permutation is needed.
 """
 
-import os
-
 import numpy as np
 
 from hdrkeras.errors import ConfigError, DataError
 
 ALIGN, FUSION = "align", "fusion"
-ROLES = ("align_low", "align_high", "fusion")
 
 # Scope names (non-reference encoder, reference encoder, decoder) of the alignment net.
 # The official code uses the "low" names for BOTH trained nets; the "high" names are those
@@ -40,7 +37,8 @@ _FUSION_KWARGS = ("name", "filters", "growth_rate", "num_dense_layers", "leaky_s
 
 
 def clean_names(state_dict):
-    """Strips ':0' suffixes, converts values to float32 numpy, drops optimizer state."""
+    """Strips ':0' suffixes, converts values to float32 numpy, drops optimizer state and
+    anything that is not numeric (a TF2 checkpoint's serialized object graph)."""
     out = {}
     for key, value in dict(state_dict).items():
         key = str(key)
@@ -48,7 +46,10 @@ def clean_names(state_dict):
             key = key[:-2]
         if key in _TRAINING_STATE or key.endswith(_SLOT_SUFFIXES):
             continue
-        out[key] = np.asarray(value, dtype=np.float32)
+        value = np.asarray(value)
+        if value.dtype.kind not in "fiub":
+            continue
+        out[key] = value.astype(np.float32)
     return out
 
 
@@ -171,8 +172,21 @@ def build_from_state(kind, state_dict, config=None, source="checkpoint"):
     raise ConfigError(f"{source}: kind must be 'align' or 'fusion', got {kind!r}")
 
 
-def load_reference(name, state_dict, config=None):
-    """Fixture name 'esbn_align' / 'esbn_fusion' -> our Keras net with the official weights."""
+def detect_role(state_dict, source="checkpoint"):
+    """The ESBN role of a checkpoint given without one: "fusion", or "align_low" /
+    "align_high" from the scope names (the official code names both nets "low")."""
+    kind, scopes = detect_kind(state_dict, source)
+    if kind == FUSION:
+        return FUSION
+    return "align_high" if scopes == "high" else "align_low"
+
+
+def load_reference(name, state_dict, config=None, *, rgb=False):
+    """Fixture name 'esbn_align' / 'esbn_fusion' -> our Keras net with the official weights.
+
+    `rgb` is accepted for the converters' common signature; ESBN's pipeline already feeds
+    RGB, so there is nothing to permute.
+    """
     kinds = {"esbn_align": ALIGN, "esbn_fusion": FUSION}
     if name not in kinds:
         raise ConfigError(f"hdrkeras.convert.esbn converts {sorted(kinds)}, not {name!r}")
@@ -187,61 +201,3 @@ def parity_forward(name, state_dict, config, inputs):
         return {"out_output_low": np.asarray(model(xs, training=False))}
     xs = [np.asarray(inputs[k], np.float32) for k in ("x_low", "x_mid", "x_high")]
     return {"out_output_hdr": np.asarray(model(xs, training=False))}
-
-
-# --- TF1 checkpoints -------------------------------------------------------------------
-
-def resolve_checkpoint(path):
-    """A checkpoint directory (uses its `checkpoint` file) or prefix -> the prefix."""
-    path = os.fspath(path)
-    if os.path.isdir(path):
-        import tensorflow as tf
-
-        prefix = tf.train.latest_checkpoint(path)
-        if prefix is None:
-            raise DataError(f"{path}: directory holds no TF checkpoint "
-                            "(no 'checkpoint' index file); pass the prefix, e.g. DIR/iter_250000")
-        return prefix
-    if os.path.exists(path + ".index") or os.path.isfile(path):
-        return path
-    if path.endswith(".index") and os.path.exists(path):
-        return path[:-len(".index")]
-    raise DataError(f"{path}: no such checkpoint (expected PREFIX.index beside "
-                    "PREFIX.data-*, or a directory with a 'checkpoint' file)")
-
-
-def read_tf1_checkpoint(path):
-    """Reads every variable of a TF1 (tf.compat.v1.train.Saver) checkpoint -> dict."""
-    prefix = resolve_checkpoint(path)  # path errors before the slow TensorFlow import
-    if prefix.endswith(".index"):
-        prefix = prefix[:-len(".index")]
-    import tensorflow as tf
-
-    try:
-        reader = tf.train.load_checkpoint(prefix)
-        shapes = reader.get_variable_to_shape_map()
-        return {k: reader.get_tensor(k) for k in shapes}
-    except (tf.errors.OpError, ValueError, IndexError, OSError) as e:  # IndexError: truncated
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise DataError(f"{path}: cannot read TF checkpoint: {first}") from None
-
-
-def convert_checkpoint(path, role=None, config=None):
-    """TF1 checkpoint -> (role, keras.Model) named after the role.
-
-    `role` is "align_low", "align_high" or "fusion"; None detects fusion vs align (an
-    align checkpoint without a role becomes "align_low": the low and high nets share their
-    variable names, so only the caller knows which one it is).
-    """
-    if role is not None and role not in ROLES:
-        raise ConfigError(f"role must be one of {ROLES}, got {role!r}")
-    state = read_tf1_checkpoint(path)
-    kind, scopes = detect_kind(state, os.fspath(path))
-    if role is None:
-        role = FUSION if kind == FUSION else ("align_high" if scopes == "high" else "align_low")
-    want = FUSION if role == FUSION else ALIGN
-    if kind != want:
-        raise DataError(f"{path}: holds the ESBN {kind} net, but was given as {role}")
-    config = dict(config or {})
-    config.setdefault("name", role)
-    return role, build_from_state(kind, state, config, source=os.fspath(path))

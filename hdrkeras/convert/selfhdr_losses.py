@@ -18,8 +18,9 @@ def _number(value, key):
         raise ConfigError(f"selfhdr_losses config: {key}={value!r} is not a number") from None
 
 
-def load_reference(name, state_dict, config=None):
-    """Returns {"stage1": SelfHDRStage1Loss, "stage2": SelfHDRStage2Loss} for `config`.
+def load_reference(name, state_dict, config=None, *, rgb=False):
+    """Returns {"stage1": SelfHDRStage1Loss, "stage2": SelfHDRStage2Loss} for `config`
+    (`rgb` is accepted for the converters' common signature; losses have no channels order).
 
     Config keys (fixture names): mu, stage1_mask_threshold, stage2_mask_threshold,
     stru_prese_weight, vgg_term ("omitted" -> no VGG term; otherwise vgg_weight 1 and the

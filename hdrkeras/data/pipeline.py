@@ -16,7 +16,10 @@ import tensorflow as tf
 
 from hdrkeras.data import records as R
 from hdrkeras.data import schema as S
-from hdrkeras.errors import ConfigError, DataError, RecordError
+from hdrkeras.data import sources
+from hdrkeras.data import tfrecord
+from hdrkeras.errors import ConfigError, RecordError
+from hdrkeras.ops.dihedral import NUM_TRANSFORMS, dihedral_index, dihedral_tf
 
 AUTOTUNE = tf.data.AUTOTUNE
 
@@ -70,9 +73,9 @@ def inspect_records(records, *, verify=False):
     paths, manifest = resolve_records(records)
     found, total, has_hdr = None, 0, True
     for p in paths:
-        n, first = S.scan_records(p, first_payload=True)
+        n, first = tfrecord.scan_records(p, first_payload=True)
         if verify:
-            S.verify_records(p)
+            tfrecord.verify_records(p)
         schema, prefix, info = S.detect_schema(p, first)
         key = (schema, prefix, info.get("has_extras", True), info["kind"], info["num_frames"],
                tuple(info.get("targets", ())), bool(info.get("has_aligned", False)))
@@ -93,6 +96,61 @@ def inspect_records(records, *, verify=False):
             "num_records": total}
 
 
+def check_records(records, *, user, num_frames, ground_truth=True, targets=()):
+    """Checks that a records folder holds what a method's training reads, before any step.
+
+    Args:
+      records: as `resolve_records` (or an `inspect_records` dict).
+      user: str. Who reads them, for the message (e.g. "method esbn, stage fusion").
+      num_frames: int. Frames per example the method takes.
+      ground_truth: bool. The method trains against ground truth ("hdr").
+      targets: names of training targets (hdrkeras.data.schema.TARGET_NAMES) it needs.
+
+    Returns:
+      the `inspect_records` dict. Raises RecordError naming the folder and what it holds.
+    """
+    info = records if isinstance(records, dict) else inspect_records(records)
+    where = info["paths"][0] if info["manifest"] is None else os.path.dirname(info["paths"][0])
+    holds = (f"{info['kind']} records with {info['num_frames']} frames, "
+             f"{'with' if info['has_hdr'] else 'without'} ground truth"
+             + (f", targets {', '.join(info['targets'])}" if info["targets"] else ""))
+    if info["num_frames"] != num_frames:
+        raise RecordError(f"records {where} hold {holds}; {user} takes {num_frames} frames")
+    if ground_truth and not info["has_hdr"]:
+        hint = (" (these are SelfHDR target records)" if S.Y_COLOR in info["targets"] else "")
+        raise RecordError(f"records {where} hold {holds}{hint}; {user} trains against ground "
+                          f"truth: make its records with tfrecord_tools/make_tfrecord.py")
+    missing = [t for t in targets if t not in info["targets"]]
+    if missing:
+        raise RecordError(f"records {where} hold {holds}; {user} needs the training targets "
+                          f"{', '.join(missing)}")
+    return info
+
+
+def record_errors(records):
+    """Context manager: a damaged record met while iterating a dataset made from `records`
+    is reported as a RecordError naming the shard and the record (TF's DataLossError names
+    neither). Cheap to enter: the files are looked at only when an error comes."""
+    if isinstance(records, dict):
+        return tfrecord.read_errors(records["paths"])
+    return tfrecord.read_errors(lambda: resolve_records(records)[0])
+
+
+def read_records_numpy(path):
+    """All records of a file as a list of numpy dicts (small files, tests, tools)."""
+    schema, prefix, info = S.detect_schema(path)
+    decode = S.make_decoder(schema, prefix, info.get("has_extras", True),
+                            targets=info.get("targets", ()),
+                            aligned=info.get("has_aligned", False), kind=info["kind"])
+    out = []
+    with tfrecord.read_errors([path]):
+        for s in tf.data.TFRecordDataset(str(path)):
+            d = decode(s)
+            out.append({k: (v.numpy().decode() if k == "scene" else v.numpy())
+                        for k, v in d.items()})
+    return out
+
+
 def _physical_memory():
     try:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
@@ -100,52 +158,105 @@ def _physical_memory():
         return 0
 
 
-def dihedral_index(p):
-    """int32 [8, p*p]: pixel permutations of the 8 dihedral transforms of a p x p patch.
+def make_crop_decoder(schema, prefix="", has_extras=True, *, num_frames, patch_size, targets=()):
+    """The pipeline's record parser: decode_crops(serialized, offsets_fn, crops) -> dict of `crops` aligned crops.
 
-    Transform d: rot90 by d % 4 (np.rot90 direction), then a horizontal flip if d >= 4 -
-    the same numbering as hdrkeras.data.records.dihedral.
+    offsets_fn(height, width) -> (ys, xs), int32 [crops] top-left corners. For hdrkeras
+    records only the cropped rows are decoded (tf.strings.substr on the raw blobs), so a
+    1000x1500 scene costs a few MB of decoding per call instead of 45 MB.
+
+    Output: {"ldr": uint16 [crops,N,p,p,3] (full scale 65535), "hdr": float32
+    [crops,p,p,3] (zeros without GT), "exposures": float32 [N], "has_hdr": bool} and, with
+    `targets` (names, hdrkeras records only), "targets": float32 [crops,K,p,p,3].
     """
-    grid = np.arange(p * p, dtype=np.int32).reshape(p, p)
-    out = []
-    for d in range(8):
-        g = np.rot90(grid, d % 4)
-        if d >= 4:
-            g = g[:, ::-1]
-        out.append(g.reshape(-1))
-    return np.stack(out)
+    p, n = int(patch_size), int(num_frames)
+
+    def rows(ys, xs, planes, h, w, bytes_per_px):
+        # pos[j, i, r] = byte offset of row r of crop j in plane i.
+        r = tf.range(p, dtype=tf.int64)
+        plane = tf.range(planes, dtype=tf.int64)
+        ys = tf.cast(ys, tf.int64)[:, None, None]
+        xs = tf.cast(xs, tf.int64)[:, None, None]
+        h, w = tf.cast(h, tf.int64), tf.cast(w, tf.int64)
+        pos = ((plane[None, :, None] * h + ys + r[None, None, :]) * w + xs) * bytes_per_px
+        return tf.reshape(pos, [-1])
+
+    k = len(targets)
+    if k and schema != S.SCHEMA_HDRKERAS:
+        raise ValueError("only hdrkeras records carry targets")
+    if schema != S.SCHEMA_HDRKERAS:
+        decode = S.make_decoder(schema, prefix, has_extras, ldr_dtype=tf.uint16)
+
+        def decode_crops(serialized, offsets_fn, crops):
+            ex = decode(serialized)
+            h, w = tf.shape(ex["ldr"])[1], tf.shape(ex["ldr"])[2]
+            ys, xs = offsets_fn(h, w)
+            ldr = tf.stack([ex["ldr"][:, ys[j]:ys[j] + p, xs[j]:xs[j] + p] for j in range(crops)])
+            hdr = tf.stack([ex["hdr"][ys[j]:ys[j] + p, xs[j]:xs[j] + p] for j in range(crops)])
+            return {"ldr": tf.ensure_shape(ldr, [crops, n, p, p, 3]),
+                    "hdr": tf.ensure_shape(hdr, [crops, p, p, 3]),
+                    "exposures": ex["exposures"], "has_hdr": ex["has_hdr"]}
+        return decode_crops
+
+    def decode_crops(serialized, offsets_fn, crops):
+        f = tf.io.parse_single_example(serialized, S.feature_spec(targets, False))
+        h = tf.cast(f[S.KEY_HEIGHT], tf.int32)
+        w = tf.cast(f[S.KEY_WIDTH], tf.int32)
+        ys, xs = offsets_fn(h, w)
+        pos = rows(ys, xs, n, h, w, 6)
+        size = tf.fill(tf.shape(pos), tf.cast(p * 6, tf.int64))
+        ldr = tf.io.decode_raw(tf.strings.substr(f[S.KEY_LDR], pos, size), tf.uint16,
+                               little_endian=True)
+        ldr = tf.reshape(ldr, [crops, n, p, p, 3])
+        has_hdr = f[S.KEY_HAS_HDR] > 0
+
+        def gt():
+            pos = rows(ys, xs, 1, h, w, 12)
+            size = tf.fill(tf.shape(pos), tf.cast(p * 12, tf.int64))
+            blob = tf.strings.substr(f[S.KEY_HDR], pos, size)
+            return tf.reshape(tf.io.decode_raw(blob, tf.float32, little_endian=True),
+                              [crops, p, p, 3])
+
+        hdr = tf.cond(has_hdr, gt, lambda: tf.zeros([crops, p, p, 3], tf.float32))
+        out = {"ldr": ldr, "hdr": tf.ensure_shape(hdr, [crops, p, p, 3]),
+               "exposures": tf.reshape(tf.sparse.to_dense(f[S.KEY_EXPOSURES]), [n]),
+               "has_hdr": has_hdr}
+        if k:
+            pos = rows(ys, xs, k, h, w, 12)
+            size = tf.fill(tf.shape(pos), tf.cast(p * 12, tf.int64))
+            blob = tf.strings.substr(f[S.KEY_TARGETS], pos, size)
+            out["targets"] = tf.reshape(tf.io.decode_raw(blob, tf.float32, little_endian=True),
+                                        [crops, k, p, p, 3])
+        return out
+
+    return decode_crops
 
 
-def _dihedral_static(x, d, h_axis):
-    """One of the 8 dihedral transforms of the p x p axes (h_axis, h_axis + 1), static d:
-    bit 0 transposes, bit 1 flips vertically, bit 2 flips horizontally."""
-    if d & 1:
-        perm = list(range(len(x.shape)))
-        perm[h_axis], perm[h_axis + 1] = perm[h_axis + 1], perm[h_axis]
-        x = tf.transpose(x, perm)
-    if d & 2:
-        x = tf.reverse(x, [h_axis])
-    if d & 4:
-        x = tf.reverse(x, [h_axis + 1])
-    return x
+def _refuse_video(info):
+    if info["kind"] == S.KIND_VIDEO_CLIP:
+        raise ConfigError(f"records {info['paths'][0]} hold video clips; image pipelines read "
+                          f"image records (video clips: hdrkeras.data.video_pipeline)")
 
 
 def _augment(ldr, hdr, seed, augment, rgb_permute, index):
     """Random dihedral transform (and RGB permutation) per crop, shared by its frames and GT.
 
-    ldr [k,N,p,p,3] (any dtype), hdr [k,M,p,p,3] float (GT and training targets). When k is a multiple of 8 the transforms
-    are stratified: each eighth of the crops gets one of the 8 transforms (crop positions
+    ldr [k,N,p,p,3] (any dtype), hdr [k,M,p,p,3] float (GT and training targets); the
+    transforms are hdrkeras.ops.dihedral's. When k is a multiple of 8 the transforms are
+    stratified: eighth d of the crops gets transform d (crop positions
     are iid and the crops are shuffled afterwards, so every crop still sees each transform
     with probability 1/8), which costs a few contiguous copies. Otherwise each crop draws
     its transform and one batched gather applies them.
     """
     k, n, p = ldr.shape[0], ldr.shape[1], ldr.shape[2]
-    if augment and k % 8 == 0:
-        g = k // 8
-        ldr = tf.concat([_dihedral_static(ldr[d * g:(d + 1) * g], d, 2) for d in range(8)], 0)
-        hdr = tf.concat([_dihedral_static(hdr[d * g:(d + 1) * g], d, 2) for d in range(8)], 0)
+    if augment and k % NUM_TRANSFORMS == 0:
+        g = k // NUM_TRANSFORMS
+        ldr = tf.concat([dihedral_tf(ldr[d * g:(d + 1) * g], d, 2)
+                         for d in range(NUM_TRANSFORMS)], 0)
+        hdr = tf.concat([dihedral_tf(hdr[d * g:(d + 1) * g], d, 2)
+                         for d in range(NUM_TRANSFORMS)], 0)
     elif augment:
-        d = tf.random.stateless_uniform([k], seed + [0, 2], 0, 8, tf.int32)
+        d = tf.random.stateless_uniform([k], seed + [0, 2], 0, NUM_TRANSFORMS, tf.int32)
         idx = tf.gather(index, d)                                   # [k, p*p]
 
         def permute(x):
@@ -199,6 +310,7 @@ def train_dataset(records, batch_size, patch_size, *, num_frames=3, augment=True
       the records carry (e.g. "y_color"), cropped and augmented with the frames.
     """
     info = inspect_records(records, verify=verify)
+    _refuse_video(info)
     if info["num_frames"] != num_frames:
         raise ConfigError(f"records {info['paths'][0]} hold {info['num_frames']} frames per "
                           f"example, num_frames={num_frames} was asked")
@@ -217,8 +329,8 @@ def train_dataset(records, batch_size, patch_size, *, num_frames=3, augment=True
     p = int(patch_size)
     index = tf.constant(dihedral_index(p)) if augment else None
     targets = info["targets"]
-    decode_crops = S.make_crop_decoder(info["schema"], info["prefix"], info["has_extras"],
-                                       num_frames=num_frames, patch_size=p, targets=targets)
+    decode_crops = make_crop_decoder(info["schema"], info["prefix"], info["has_extras"],
+                                     num_frames=num_frames, patch_size=p, targets=targets)
     paths = info["paths"]
     seed_base = 0 if seed is None else int(seed)
 
@@ -279,37 +391,18 @@ def train_dataset(records, batch_size, patch_size, *, num_frames=3, augment=True
     return ds.prefetch(AUTOTUNE)
 
 
-def _records_like(source):
-    source = os.fspath(source)
-    if os.path.isdir(source):
-        return (os.path.isfile(os.path.join(source, R.MANIFEST))
-                or bool(glob.glob(os.path.join(source, "*.tfrecord*"))))
-    return source.endswith((".tfrecord", ".tfrecords")) or any(c in source for c in "*?[")
-
-
-def source_scenes(source, *, split="test", num_frames=3, dataset="auto"):
-    """Scenes of a dataset root (Kalantari/SCTNet layout) or of one bracket folder."""
-    from hdrkeras.data import bracket, kalantari
-    source = os.fspath(source)
-    if not os.path.isdir(source):
-        raise DataError(f"evaluation source {source} does not exist")
-    try:
-        kalantari.split_dir(source, split)
-        return kalantari.list_scenes(source, split, num_frames=num_frames, dataset=dataset)
-    except DataError as e:
-        if "has no" not in str(e):
-            raise
-    return [bracket.bracket_scene(source, num_frames=num_frames)]
-
-
 def eval_dataset(source, *, num_frames=3, split="test", dataset="auto", verify=False,
-                 ground_truth=True):
+                 ground_truth=True, source_type=None):
     """Whole scenes, batch 1, no crop, in a fixed order.
+
+    Iterate records inside `record_errors(source)` to have a damaged record named.
 
     Args:
       source: records (folder/shard/glob/list), a dataset root (Kalantari/SCTNet layout,
-        `split` chooses the folder) or one bracket folder (no GT).
+        `split` chooses the folder; DataError if it has none) or one bracket folder (no GT).
       num_frames: int. Frames per scene.
+      source_type: str or None. "records", "dataset" or "bracket" when the caller knows
+        (a path of another type is an error); None detects it (hdrkeras.data.sources).
       ground_truth: bool. False leaves "hdr" out even where the source has it (tools that
         must not see GT, e.g. SelfHDR's target construction).
 
@@ -318,8 +411,10 @@ def eval_dataset(source, *, num_frames=3, split="test", dataset="auto", verify=F
       source has GT), "scene" [1] string} plus, from records that carry them, the training
       targets ([1,H,W,3] each) and "ldr_aligned" [1,N,H,W,3].
     """
-    if isinstance(source, (list, tuple)) or _records_like(source):
+    kind = sources.source_type(source, source_type)
+    if kind == sources.RECORDS:
         info = inspect_records(source, verify=verify)
+        _refuse_video(info)
         if info["num_frames"] != num_frames:
             raise ConfigError(f"records {info['paths'][0]} hold {info['num_frames']} frames, "
                               f"num_frames={num_frames} was asked")
@@ -339,7 +434,8 @@ def eval_dataset(source, *, num_frames=3, split="test", dataset="auto", verify=F
         ds = tf.data.TFRecordDataset(info["paths"]).map(parse)
         return ds.batch(1).prefetch(AUTOTUNE)
 
-    scenes = source_scenes(source, split=split, num_frames=num_frames, dataset=dataset)
+    scenes = sources.source_scenes(source, split=split, num_frames=num_frames, dataset=dataset,
+                                   kind=kind)
     if not ground_truth:
         for sc in scenes:
             sc.hdr_path = None

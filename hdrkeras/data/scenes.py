@@ -8,6 +8,11 @@ import numpy as np
 
 from hdrkeras.errors import DataError
 
+# Linear HDR ground truth is relative to the shortest exposure (Kalantari's peaks near 1;
+# absolute-luminance data reaches 1e5). Beyond this a value is damage, not light: squared
+# in a loss or a PSNR it overflows float32 and training dies with "loss became inf".
+MAX_HDR_VALUE = 1e8
+
 
 def image_size(path):
     """(height, width) from the file header without decoding the pixels (None if unknown)."""
@@ -124,8 +129,19 @@ class Scene:
                 raise DataError(f"scene {self.name}: ground truth {self.hdr_path} is "
                                 f"{hdr.shape[1]}x{hdr.shape[0]} but the frames are "
                                 f"{ldr.shape[2]}x{ldr.shape[1]}")
-            if not np.all(np.isfinite(hdr)):
-                bad = int(np.size(hdr) - np.count_nonzero(np.isfinite(hdr)))
-                raise DataError(f"scene {self.name}: ground truth {self.hdr_path} has {bad} "
-                                f"non-finite values")
+            check_hdr_values(hdr, f"scene {self.name}: ground truth {self.hdr_path}")
         return ldr, exposures, hdr
+
+
+def check_hdr_values(hdr, what):
+    """DataError naming `what` when linear HDR holds non-finite or absurd values."""
+    finite = np.isfinite(hdr)
+    if not np.all(finite):
+        bad = int(np.size(hdr) - np.count_nonzero(finite))
+        raise DataError(f"{what} has {bad} non-finite values")
+    peak = float(np.max(np.abs(hdr))) if np.size(hdr) else 0.0
+    if peak > MAX_HDR_VALUE:
+        idx = np.unravel_index(int(np.argmax(np.abs(hdr))), np.shape(hdr))
+        at = f" at pixel y={idx[0]}, x={idx[1]}" if np.ndim(hdr) == 3 else ""
+        raise DataError(f"{what} has the value {peak:.3g}{at}; linear HDR beyond "
+                        f"{MAX_HDR_VALUE:.0e} is not a radiance (damaged file?)")

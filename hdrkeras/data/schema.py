@@ -1,4 +1,6 @@
-"""The TFRecord schema: every record kind is encoded and decoded here and nowhere else.
+"""The TFRecord schema: record keys, and the encoding and decoding of every record kind,
+here and nowhere else. (The file framing, CRCs and scanning are hdrkeras.data.tfrecord;
+whole-file reading and the crop decoder are hdrkeras.data.pipeline.)
 
 Two schemas are read; both decode to the same dict
   {"ldr": float32 [N,H,W,3] gamma LDR in [0,1] (frames in increasing exposure),
@@ -12,9 +14,24 @@ hdrkeras schema (written by default, versioned by SCHEMA_VERSION):
   saves ~20% on real (noisy) 16-bit photos. GT HDR is raw little-endian float32 [H,W,3].
   Optional (absent in records that do not need them): training targets that stand in
   for GT (SelfHDR's Y_color, Y_stru) as ONE raw float32 blob [K,H,W,3] named by
-  `hdrkeras/target_names`, and the frames registered to the reference as a raw uint16
-  blob [N,H,W,3]. They decode to extra dict entries: one [H,W,3] per target name and
-  "ldr_aligned" [N,H,W,3].
+  `hdrkeras/target_names` (names from TARGET_NAMES), and the frames registered to the
+  reference as a raw uint16 blob [N,H,W,3]. They decode to extra dict entries: one
+  [H,W,3] per target name and "ldr_aligned" [N,H,W,3].
+
+Video clips (kind "video_clip", schema version 2): T consecutive frames of one sequence
+  (T fixed per records folder), optionally one spatial tile of them. "ldr" [T,H,W,3] and
+  "exposures" [T] as above (temporal order, exposures may alternate); per-frame ground
+  truth as ONE raw float32 blob [T,H,W,3] under the same `hdrkeras/hdr` key (zeros for
+  frames without it), `hdrkeras/valid` [T] (1 where the frame has ground truth), the
+  sequence id in `hdrkeras/scene`, `hdrkeras/start_frame` (index of the clip's first
+  frame in the sequence), `hdrkeras/sequence_length`, and `hdrkeras/origin` (top-left of
+  the tile). They decode (`decode_video_clip`) to {"ldr", "exposures", "hdr" [T,H,W,3],
+  "valid" bool [T], "has_hdr" (any valid), "scene", "start_frame", "sequence_length",
+  "origin" [2]}. Version-1 records (image kinds) read unchanged.
+
+Extending: a new record kind gets its KIND_ constant, the schema version that introduced
+it in KIND_VERSIONS (readers refuse kinds and versions they do not know, by name), and its
+keys as KEY_ constants below; SCHEMA_VERSION is the highest version this code writes.
 
 ESBN schema (tkd1088/ESBN make_tfrecord.py): keys `<prefix>input_LDR_{low,mid,high}`
   (raw uint8 [256,256,3] RGB in the original, `/127.5 - 1` at training),
@@ -28,20 +45,20 @@ ESBN schema (tkd1088/ESBN make_tfrecord.py): keys `<prefix>input_LDR_{low,mid,hi
   as sum(LDR**2.2) / sum(input_HDR) per frame (approximate, see docs/datasets.md).
 """
 
-import struct
-
 import numpy as np
 import tensorflow as tf
 
 from hdrkeras.errors import RecordError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
-# Record kinds.
-KIND_IMAGE_SCENE = "image_scene"
-KIND_IMAGE_PATCH = "image_patch"
-KIND_VIDEO_CLIP = "video_clip"
-KINDS = (KIND_IMAGE_SCENE, KIND_IMAGE_PATCH, KIND_VIDEO_CLIP)
+# Record kinds, each with the schema version that introduced it.
+KIND_IMAGE_SCENE = "image_scene"   # one whole exposure stack
+KIND_IMAGE_PATCH = "image_patch"   # one patch of a stack (ESBN's protocol)
+KIND_VIDEO_CLIP = "video_clip"     # consecutive frames of a video (a tile of them)
+KIND_VERSIONS = {KIND_IMAGE_SCENE: 1, KIND_IMAGE_PATCH: 1, KIND_VIDEO_CLIP: 2}
+IMAGE_KINDS = (KIND_IMAGE_SCENE, KIND_IMAGE_PATCH)
+KINDS = tuple(KIND_VERSIONS)
 
 SCHEMA_HDRKERAS = "hdrkeras"
 SCHEMA_ESBN = "esbn"
@@ -49,7 +66,13 @@ SCHEMAS = (SCHEMA_HDRKERAS, SCHEMA_ESBN)
 
 LDR_FULL_SCALE = 65535.0
 
-# hdrkeras feature keys.
+# Training targets that stand in for ground truth (SelfHDR), and the aligned frames.
+Y_COLOR = "y_color"     # SelfHDR's colour component (flow alignment + triangle merge)
+Y_STRU = "y_stru"       # SelfHDR's structure component (its stage-1 network's output)
+TARGET_NAMES = (Y_COLOR, Y_STRU)
+ALIGNED = "ldr_aligned"
+
+# hdrkeras feature keys (version 1).
 KEY_VERSION = "hdrkeras/version"
 KEY_KIND = "hdrkeras/kind"
 KEY_SCENE = "hdrkeras/scene"
@@ -62,12 +85,14 @@ KEY_HDR = "hdrkeras/hdr"                # raw float32 LE [H,W,3]; b"" when has_h
 KEY_HAS_HDR = "hdrkeras/has_hdr"
 KEY_REFERENCE = "hdrkeras/reference"    # frame index the GT is aligned to
 KEY_ORIGIN = "hdrkeras/origin"          # patches: [y, x] in the source scene
-KEY_TRANSFORM = "hdrkeras/transform"    # patches: dihedral index 0..7 (rot90 k + 4*flip)
-KEY_START_FRAME = "hdrkeras/start_frame"  # video clips: index of the first frame
-KEY_TARGET_NAMES = "hdrkeras/target_names"  # bytes list [K]
+KEY_TRANSFORM = "hdrkeras/transform"    # patches: hdrkeras.ops.dihedral transform 0..7
+KEY_TARGET_NAMES = "hdrkeras/target_names"  # bytes list [K], names from TARGET_NAMES
 KEY_TARGETS = "hdrkeras/targets"        # raw float32 LE [K,H,W,3]
 KEY_LDR_ALIGNED = "hdrkeras/ldr_aligned"  # raw uint16 LE [N,H,W,3], frames on the reference grid
-ALIGNED = "ldr_aligned"
+# version 2, video clips (KEY_HDR then holds [T,H,W,3], KEY_ORIGIN the tile's corner)
+KEY_VALID = "hdrkeras/valid"            # int list [T]: 1 where the frame has ground truth
+KEY_START_FRAME = "hdrkeras/start_frame"  # index of the clip's first frame in its sequence
+KEY_SEQUENCE_LENGTH = "hdrkeras/sequence_length"  # frames in the whole sequence
 
 # ESBN feature keys (suffixes after the "train/" or "merge/" prefix).
 ESBN_PREFIXES = ("train/", "merge/")
@@ -121,8 +146,7 @@ def _le(a, dtype):
 
 
 def encode_example(ldr, exposures, hdr=None, *, scene="", kind=KIND_IMAGE_SCENE,
-                   reference=None, origin=(0, 0), transform=0, start_frame=0, targets=None,
-                   ldr_aligned=None):
+                   reference=None, origin=(0, 0), transform=0, targets=None, ldr_aligned=None):
     """One record of the hdrkeras schema -> serialized tf.train.Example bytes.
 
     Args:
@@ -132,11 +156,12 @@ def encode_example(ldr, exposures, hdr=None, *, scene="", kind=KIND_IMAGE_SCENE,
       scene: scene (or sequence) name.
       kind: one of KINDS.
       reference: frame the GT aligns to; defaults to N // 2.
-      targets: optional dict name -> [H,W,3] float32 training targets (e.g. y_color).
+      targets: optional dict name (from TARGET_NAMES) -> [H,W,3] float32 training targets.
       ldr_aligned: optional [N,H,W,3] frames registered to the reference (like ldr).
     """
-    if kind not in KINDS:
-        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    if kind not in IMAGE_KINDS:
+        raise ValueError(f"kind must be one of {IMAGE_KINDS} (video clips: encode_video_clip), "
+                         f"got {kind!r}")
     ldr16 = quantize_ldr(ldr)
     if ldr16.ndim != 4 or ldr16.shape[-1] != 3:
         raise ValueError(f"ldr must be [N,H,W,3], got shape {ldr16.shape}")
@@ -149,7 +174,7 @@ def encode_example(ldr, exposures, hdr=None, *, scene="", kind=KIND_IMAGE_SCENE,
         if hdr.shape != (h, w, 3):
             raise ValueError(f"hdr must be [{h},{w},3], got {hdr.shape}")
     feature = {
-        KEY_VERSION: _ints([SCHEMA_VERSION]),
+        KEY_VERSION: _ints([KIND_VERSIONS[kind]]),
         KEY_KIND: _bytes(kind.encode()),
         KEY_SCENE: _bytes(str(scene).encode()),
         KEY_HEIGHT: _ints([h]),
@@ -162,10 +187,12 @@ def encode_example(ldr, exposures, hdr=None, *, scene="", kind=KIND_IMAGE_SCENE,
         KEY_REFERENCE: _ints([n // 2 if reference is None else int(reference)]),
         KEY_ORIGIN: _ints([int(origin[0]), int(origin[1])]),
         KEY_TRANSFORM: _ints([int(transform)]),
-        KEY_START_FRAME: _ints([int(start_frame)]),
     }
     if targets:
         names = list(targets)
+        unknown = [k for k in names if k not in TARGET_NAMES]
+        if unknown:
+            raise ValueError(f"unknown training targets {unknown}; the schema knows {TARGET_NAMES}")
         planes = np.stack([np.asarray(targets[k], np.float32) for k in names])
         if planes.shape[1:] != (h, w, 3):
             raise ValueError(f"targets must be [{h},{w},3] each, got {planes.shape[1:]}")
@@ -177,6 +204,62 @@ def encode_example(ldr, exposures, hdr=None, *, scene="", kind=KIND_IMAGE_SCENE,
         if aligned16.shape != ldr16.shape:
             raise ValueError(f"ldr_aligned must be {ldr16.shape}, got {aligned16.shape}")
         feature[KEY_LDR_ALIGNED] = _bytes(_le(aligned16, np.uint16))
+    return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString()
+
+
+def encode_video_clip(ldr, exposures, hdr=None, valid=None, *, sequence="", start_frame=0,
+                      sequence_length=None, origin=(0, 0)):
+    """One video clip record (schema version 2) -> serialized tf.train.Example bytes.
+
+    Args:
+      ldr: [T,H,W,3] gamma LDR in temporal order, float in [0,1] or uint8/uint16.
+      exposures: [T] relative exposure times of the frames (may alternate).
+      hdr: [T,H,W,3] linear per-frame ground truth (each in its frame's coordinates), or
+        None when no frame has any. Entries of frames that are not `valid` are ignored.
+      valid: [T] bool, frames that have ground truth; defaults to all when hdr is given.
+      sequence: sequence id; start_frame: index of frame 0 of the clip in the sequence;
+      sequence_length: frames of the whole sequence (defaults to start_frame + T);
+      origin: (y, x) of the tile in the full frame.
+    """
+    ldr16 = quantize_ldr(ldr)
+    if ldr16.ndim != 4 or ldr16.shape[-1] != 3:
+        raise ValueError(f"ldr must be [T,H,W,3], got shape {ldr16.shape}")
+    t, h, w, _ = ldr16.shape
+    exposures = np.asarray(exposures, np.float32).reshape(-1)
+    if exposures.shape[0] != t:
+        raise ValueError(f"{t} frames but {exposures.shape[0]} exposures")
+    if valid is None:
+        valid = np.full([t], hdr is not None)
+    valid = np.asarray(valid, bool).reshape(-1)
+    if valid.shape[0] != t:
+        raise ValueError(f"{t} frames but {valid.shape[0]} validity flags")
+    if valid.any():
+        if hdr is None:
+            raise ValueError("valid frames need hdr")
+        hdr = np.asarray(hdr, np.float32)
+        if hdr.shape != (t, h, w, 3):
+            raise ValueError(f"hdr must be [{t},{h},{w},3], got {hdr.shape}")
+        hdr = np.where(valid[:, None, None, None], hdr, np.float32(0))
+        blob = _le(hdr, np.float32)
+    else:
+        blob = b""
+    length = start_frame + t if sequence_length is None else int(sequence_length)
+    feature = {
+        KEY_VERSION: _ints([KIND_VERSIONS[KIND_VIDEO_CLIP]]),
+        KEY_KIND: _bytes(KIND_VIDEO_CLIP.encode()),
+        KEY_SCENE: _bytes(str(sequence).encode()),
+        KEY_HEIGHT: _ints([h]),
+        KEY_WIDTH: _ints([w]),
+        KEY_NUM_FRAMES: _ints([t]),
+        KEY_LDR: _bytes(_le(ldr16, np.uint16)),
+        KEY_EXPOSURES: _floats(exposures),
+        KEY_HDR: _bytes(blob),
+        KEY_HAS_HDR: _ints([int(valid.any())]),
+        KEY_VALID: _ints(valid.astype(np.int64)),
+        KEY_START_FRAME: _ints([int(start_frame)]),
+        KEY_SEQUENCE_LENGTH: _ints([length]),
+        KEY_ORIGIN: _ints([int(origin[0]), int(origin[1])]),
+    }
     return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString()
 
 
@@ -217,89 +300,18 @@ def encode_esbn_example(ldr, exposures, hdr, *, scene="", prefix="train/"):
 
 # ----------------------------------------------------------------------------- detect
 
-_MASK_DELTA = 0xA282EAD8
-
-
-def _crc32c_table():
-    table = []
-    for i in range(256):
-        c = i
-        for _ in range(8):
-            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
-        table.append(c)
-    return table
-
-
-_CRC_TABLE = _crc32c_table()
-
-
-def _masked_crc32c(data):
-    crc = 0xFFFFFFFF
-    for b in data:
-        crc = _CRC_TABLE[(crc ^ b) & 0xFF] ^ (crc >> 8)
-    crc ^= 0xFFFFFFFF
-    return (((crc >> 15) | (crc << 17)) + _MASK_DELTA) & 0xFFFFFFFF
-
-
-def scan_records(path, *, first_payload=False):
-    """Walks the TFRecord framing (length headers only) without reading payloads.
-
-    Returns (number of records, first payload bytes or None). Raises RecordError naming
-    the file when it is empty, truncated or its framing is corrupt. Payload corruption
-    is caught later by TF's own CRC check (see `verify_records`).
-    """
-    path = str(path)
-    try:
-        size = tf.io.gfile.stat(path).length
-        f = open(path, "rb")
-    except (OSError, tf.errors.OpError) as e:
-        raise RecordError(f"cannot open record file {path}: {e}") from None
-    count, pos, first = 0, 0, None
-    with f:
-        while pos < size:
-            header = f.read(12)
-            if len(header) < 12:
-                raise RecordError(f"record file {path} is truncated (partial header at byte {pos})")
-            length, crc = struct.unpack("<QI", header)
-            if _masked_crc32c(header[:8]) != crc:
-                raise RecordError(f"record file {path} is corrupt or not a TFRecord file "
-                                  f"(bad length checksum at byte {pos})")
-            end = pos + 12 + length + 4
-            if end > size:
-                raise RecordError(f"record file {path} is truncated (record {count} needs "
-                                  f"{end} bytes, file has {size})")
-            if first_payload and count == 0:
-                first = f.read(length)
-                f.seek(end)
-            else:
-                f.seek(end)
-            pos = end
-            count += 1
-    if count == 0:
-        raise RecordError(f"record file {path} holds no records")
-    return count, first
-
-
-def verify_records(path):
-    """Reads every record through TF (payload CRCs); RecordError naming the file if corrupt."""
-    n = 0
-    try:
-        for _ in tf.data.TFRecordDataset(str(path)):
-            n += 1
-    except tf.errors.OpError as e:
-        raise RecordError(f"record file {path} is corrupt after record {n}: "
-                          f"{e.message.splitlines()[0]}") from None
-    return n
-
-
 def detect_schema(path, payload=None):
     """Tells which schema wrote a record file from the keys of its first record.
 
+    payload: the first record's bytes when the caller already has them (see
+    hdrkeras.data.tfrecord.scan_records); otherwise they are read from `path`.
     Returns (schema, prefix, info) where schema is "hdrkeras" or "esbn", prefix is the ESBN
-    key prefix ("" for hdrkeras) and info a dict (kind, version, has_extras).
-    Raises RecordError for foreign, unparsable or newer-version records.
+    key prefix ("" for hdrkeras) and info a dict (kind, version, has_hdr, num_frames,
+    targets, has_aligned / has_extras).
+    Raises RecordError for foreign, unparsable, newer-version or unknown-kind records.
     """
     if payload is None:
+        from hdrkeras.data.tfrecord import scan_records
         _, payload = scan_records(path, first_payload=True)
     try:
         ex = tf.train.Example.FromString(payload)
@@ -313,6 +325,12 @@ def detect_schema(path, payload=None):
             raise RecordError(f"record file {path} was written with hdrkeras schema version "
                               f"{version}; this hdrkeras reads up to {SCHEMA_VERSION}")
         kind = feats[KEY_KIND].bytes_list.value[0].decode()
+        if kind not in KIND_VERSIONS:
+            raise RecordError(f"record file {path} holds {kind!r} records, which this hdrkeras "
+                              f"does not know (it reads {', '.join(KINDS)})")
+        if version < KIND_VERSIONS[kind]:
+            raise RecordError(f"record file {path} holds {kind!r} records marked schema version "
+                              f"{version}; that kind exists from version {KIND_VERSIONS[kind]}")
         targets = tuple(v.decode() for v in feats[KEY_TARGET_NAMES].bytes_list.value) \
             if KEY_TARGET_NAMES in keys else ()
         return SCHEMA_HDRKERAS, "", {"kind": kind, "version": int(version),
@@ -346,7 +364,8 @@ _HDRKERAS_SPEC = {
 }
 
 
-def _optional_spec(targets, aligned):
+def feature_spec(targets=(), aligned=False):
+    """tf.io parse spec of hdrkeras records, with the optional target / aligned blobs."""
     spec = dict(_HDRKERAS_SPEC)
     if targets:
         spec[KEY_TARGETS] = tf.io.FixedLenFeature([], tf.string)
@@ -356,7 +375,7 @@ def _optional_spec(targets, aligned):
 
 
 def _decode_hdrkeras(serialized, targets=(), aligned=False):
-    f = tf.io.parse_single_example(serialized, _optional_spec(targets, aligned))
+    f = tf.io.parse_single_example(serialized, feature_spec(targets, aligned))
     h = tf.cast(f[KEY_HEIGHT], tf.int32)
     w = tf.cast(f[KEY_WIDTH], tf.int32)
     n = tf.cast(f[KEY_NUM_FRAMES], tf.int32)
@@ -420,14 +439,60 @@ def _decode_esbn(serialized, prefix, has_extras):
             "scene": scene}
 
 
+_VIDEO_SPEC = {
+    KEY_SCENE: tf.io.FixedLenFeature([], tf.string, default_value=""),
+    KEY_HEIGHT: tf.io.FixedLenFeature([], tf.int64),
+    KEY_WIDTH: tf.io.FixedLenFeature([], tf.int64),
+    KEY_NUM_FRAMES: tf.io.FixedLenFeature([], tf.int64),
+    KEY_LDR: tf.io.FixedLenFeature([], tf.string),
+    KEY_EXPOSURES: tf.io.VarLenFeature(tf.float32),
+    KEY_HDR: tf.io.FixedLenFeature([], tf.string, default_value=""),
+    KEY_HAS_HDR: tf.io.FixedLenFeature([], tf.int64, default_value=0),
+    KEY_VALID: tf.io.VarLenFeature(tf.int64),
+    KEY_START_FRAME: tf.io.FixedLenFeature([], tf.int64, default_value=0),
+    KEY_SEQUENCE_LENGTH: tf.io.FixedLenFeature([], tf.int64, default_value=0),
+    KEY_ORIGIN: tf.io.FixedLenFeature([2], tf.int64, default_value=[0, 0]),
+}
+
+
+def video_feature_spec():
+    """tf.io parse spec of video clip records."""
+    return dict(_VIDEO_SPEC)
+
+
+def decode_video_clip(serialized, ldr_dtype=tf.float32):
+    """One video clip record -> dict (module docstring); "ldr" float32 in [0,1], or uint16
+    (full scale 65535) with ldr_dtype=tf.uint16."""
+    f = tf.io.parse_single_example(serialized, _VIDEO_SPEC)
+    h = tf.cast(f[KEY_HEIGHT], tf.int32)
+    w = tf.cast(f[KEY_WIDTH], tf.int32)
+    n = tf.cast(f[KEY_NUM_FRAMES], tf.int32)
+    ldr = tf.reshape(tf.io.decode_raw(f[KEY_LDR], tf.uint16, little_endian=True), [n, h, w, 3])
+    if ldr_dtype != tf.uint16:
+        ldr = tf.cast(ldr, tf.float32) / LDR_FULL_SCALE
+    has_hdr = f[KEY_HAS_HDR] > 0
+    hdr = tf.cond(
+        has_hdr,
+        lambda: tf.reshape(tf.io.decode_raw(f[KEY_HDR], tf.float32, little_endian=True),
+                           [n, h, w, 3]),
+        lambda: tf.zeros([n, h, w, 3], tf.float32))
+    return {"ldr": ldr, "exposures": tf.reshape(tf.sparse.to_dense(f[KEY_EXPOSURES]), [-1]),
+            "hdr": hdr, "valid": tf.sparse.to_dense(f[KEY_VALID]) > 0, "has_hdr": has_hdr,
+            "scene": f[KEY_SCENE], "start_frame": f[KEY_START_FRAME],
+            "sequence_length": f[KEY_SEQUENCE_LENGTH], "origin": f[KEY_ORIGIN]}
+
+
 def make_decoder(schema, prefix="", has_extras=True, *, ldr_dtype=tf.float32, targets=(),
-                 aligned=False):
+                 aligned=False, kind=None):
     """Returns decode(serialized) -> dict (see module docstring) for one detected schema.
 
     With ldr_dtype=tf.uint16 the "ldr" (and "ldr_aligned") entries stay integer (full
     scale 65535) so a pipeline can crop before converting to float. `targets` (names) and
-    `aligned` ask for the optional hdrkeras entries (see `detect_schema`'s info).
+    `aligned` ask for the optional hdrkeras entries (see `detect_schema`'s info); kind
+    "video_clip" returns `decode_video_clip`.
     """
+    if kind == KIND_VIDEO_CLIP:
+        return lambda s: decode_video_clip(s, ldr_dtype)
     if schema == SCHEMA_HDRKERAS:
         def raw(s):
             return _decode_hdrkeras(s, tuple(targets), aligned)
@@ -453,94 +518,3 @@ def decode_example(serialized, schema=SCHEMA_HDRKERAS, prefix="", has_extras=Tru
                    aligned=False):
     """Decodes one serialized record (eager or graph) -> float32 dict (module docstring)."""
     return make_decoder(schema, prefix, has_extras, targets=targets, aligned=aligned)(serialized)
-
-
-def read_records_numpy(path):
-    """All records of a file as a list of numpy dicts (small files, tests, tools)."""
-    schema, prefix, info = detect_schema(path)
-    decode = make_decoder(schema, prefix, info.get("has_extras", True),
-                          targets=info.get("targets", ()), aligned=info.get("has_aligned", False))
-    out = []
-    try:
-        for s in tf.data.TFRecordDataset(str(path)):
-            d = decode(s)
-            out.append({k: (v.numpy().decode() if k == "scene" else v.numpy())
-                        for k, v in d.items()})
-    except tf.errors.OpError as e:
-        raise RecordError(f"record file {path} is corrupt after record {len(out)}: "
-                          f"{e.message.splitlines()[0]}") from None
-    return out
-
-
-def make_crop_decoder(schema, prefix="", has_extras=True, *, num_frames, patch_size, targets=()):
-    """Returns decode_crops(serialized, offsets_fn, crops) -> dict of `crops` aligned crops.
-
-    offsets_fn(height, width) -> (ys, xs), int32 [crops] top-left corners. For hdrkeras
-    records only the cropped rows are decoded (tf.strings.substr on the raw blobs), so a
-    1000x1500 scene costs a few MB of decoding per call instead of 45 MB.
-
-    Output: {"ldr": uint16 [crops,N,p,p,3] (full scale 65535), "hdr": float32
-    [crops,p,p,3] (zeros without GT), "exposures": float32 [N], "has_hdr": bool} and, with
-    `targets` (names, hdrkeras records only), "targets": float32 [crops,K,p,p,3].
-    """
-    p, n = int(patch_size), int(num_frames)
-
-    def rows(ys, xs, planes, h, w, bytes_per_px):
-        # pos[j, i, r] = byte offset of row r of crop j in plane i.
-        r = tf.range(p, dtype=tf.int64)
-        plane = tf.range(planes, dtype=tf.int64)
-        ys = tf.cast(ys, tf.int64)[:, None, None]
-        xs = tf.cast(xs, tf.int64)[:, None, None]
-        h, w = tf.cast(h, tf.int64), tf.cast(w, tf.int64)
-        pos = ((plane[None, :, None] * h + ys + r[None, None, :]) * w + xs) * bytes_per_px
-        return tf.reshape(pos, [-1])
-
-    k = len(targets)
-    if k and schema != SCHEMA_HDRKERAS:
-        raise ValueError("only hdrkeras records carry targets")
-    if schema != SCHEMA_HDRKERAS:
-        decode = make_decoder(schema, prefix, has_extras, ldr_dtype=tf.uint16)
-
-        def decode_crops(serialized, offsets_fn, crops):
-            ex = decode(serialized)
-            h, w = tf.shape(ex["ldr"])[1], tf.shape(ex["ldr"])[2]
-            ys, xs = offsets_fn(h, w)
-            ldr = tf.stack([ex["ldr"][:, ys[j]:ys[j] + p, xs[j]:xs[j] + p] for j in range(crops)])
-            hdr = tf.stack([ex["hdr"][ys[j]:ys[j] + p, xs[j]:xs[j] + p] for j in range(crops)])
-            return {"ldr": tf.ensure_shape(ldr, [crops, n, p, p, 3]),
-                    "hdr": tf.ensure_shape(hdr, [crops, p, p, 3]),
-                    "exposures": ex["exposures"], "has_hdr": ex["has_hdr"]}
-        return decode_crops
-
-    def decode_crops(serialized, offsets_fn, crops):
-        f = tf.io.parse_single_example(serialized, _optional_spec(targets, False))
-        h = tf.cast(f[KEY_HEIGHT], tf.int32)
-        w = tf.cast(f[KEY_WIDTH], tf.int32)
-        ys, xs = offsets_fn(h, w)
-        pos = rows(ys, xs, n, h, w, 6)
-        size = tf.fill(tf.shape(pos), tf.cast(p * 6, tf.int64))
-        ldr = tf.io.decode_raw(tf.strings.substr(f[KEY_LDR], pos, size), tf.uint16,
-                               little_endian=True)
-        ldr = tf.reshape(ldr, [crops, n, p, p, 3])
-        has_hdr = f[KEY_HAS_HDR] > 0
-
-        def gt():
-            pos = rows(ys, xs, 1, h, w, 12)
-            size = tf.fill(tf.shape(pos), tf.cast(p * 12, tf.int64))
-            blob = tf.strings.substr(f[KEY_HDR], pos, size)
-            return tf.reshape(tf.io.decode_raw(blob, tf.float32, little_endian=True),
-                              [crops, p, p, 3])
-
-        hdr = tf.cond(has_hdr, gt, lambda: tf.zeros([crops, p, p, 3], tf.float32))
-        out = {"ldr": ldr, "hdr": tf.ensure_shape(hdr, [crops, p, p, 3]),
-               "exposures": tf.reshape(tf.sparse.to_dense(f[KEY_EXPOSURES]), [n]),
-               "has_hdr": has_hdr}
-        if k:
-            pos = rows(ys, xs, k, h, w, 12)
-            size = tf.fill(tf.shape(pos), tf.cast(p * 12, tf.int64))
-            blob = tf.strings.substr(f[KEY_TARGETS], pos, size)
-            out["targets"] = tf.reshape(tf.io.decode_raw(blob, tf.float32, little_endian=True),
-                                        [crops, k, p, p, 3])
-        return out
-
-    return decode_crops

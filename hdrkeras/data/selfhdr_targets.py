@@ -22,6 +22,7 @@ import shutil
 import numpy as np
 
 from hdrkeras.data.alignment import align_to_reference
+from hdrkeras.data.schema import ALIGNED, Y_COLOR
 from hdrkeras.errors import ConfigError
 from hdrkeras.io.atomic import atomic_path
 from hdrkeras.ops.response import ldr_to_hdr
@@ -54,7 +55,33 @@ def color_component(aligned, exposures):
 def build_targets(ldr, exposures, preset="medium"):
     """Unaligned stack [3,H,W,3] -> {"ldr_aligned" [3,H,W,3], "y_color" [H,W,3]}."""
     aligned, _ = align_to_reference(ldr, exposures, reference=1, preset=preset)
-    return {"ldr_aligned": aligned, "y_color": color_component(aligned, exposures)}
+    return {ALIGNED: aligned, Y_COLOR: color_component(aligned, exposures)}
+
+
+def color_target_examples(stacks, *, preset="medium", existing=None, after=None):
+    """THE producer of SelfHDR colour-target records, for the training stage and the tool.
+
+    Args:
+      stacks: iterable of {"scene": str, "ldr": [3,H,W,3] gamma LDR, "exposures": [3]}
+        (ground truth, if present, is ignored), consumed one at a time.
+      preset: DIS optical-flow preset of the alignment.
+      existing: callable(stack) -> {"ldr_aligned", "y_color"} that reuses targets made
+        earlier (the official download) instead of computing them, or None.
+      after: callable(stack, targets) run once per scene (e.g. writes the aligned tree).
+
+    Yields:
+      examples for hdrkeras.data.records.write_example_records: the unaligned frames,
+      the "y_color" target and the aligned frames.
+    """
+    for stack in stacks:
+        if existing is not None:
+            targets = existing(stack)
+        else:
+            targets = build_targets(stack["ldr"], stack["exposures"], preset)
+        if after is not None:
+            after(stack, targets)
+        yield {"scene": stack["scene"], "ldr": stack["ldr"], "exposures": stack["exposures"],
+               "targets": {Y_COLOR: targets[Y_COLOR]}, ALIGNED: targets[ALIGNED]}
 
 
 def write_align_scene(folder, scene, targets):
@@ -67,10 +94,10 @@ def write_align_scene(folder, scene, targets):
     tmp = folder + ".partial"
     shutil.rmtree(tmp, ignore_errors=True)
     os.makedirs(tmp)
-    for path, frame in zip(scene.frame_paths, targets["ldr_aligned"]):
+    for path, frame in zip(scene.frame_paths, targets[ALIGNED]):
         name = os.path.splitext(os.path.basename(path))[0] + ".tif"
         io.write_ldr(os.path.join(tmp, name), frame, bits=16)
-    io.write_hdr(os.path.join(tmp, COLOR_FILE), targets["y_color"])
+    io.write_hdr(os.path.join(tmp, COLOR_FILE), targets[Y_COLOR])
     if scene.exposure_path is not None:
         shutil.copyfile(scene.exposure_path, os.path.join(tmp, "exposure.txt"))
     else:
@@ -98,7 +125,7 @@ def _existing_align(scene, folder):
     if not os.path.isfile(color):
         raise DataError(f"scene {scene.name}: colour component {color} is missing")
     aligned = np.stack([io.read_ldr(p) for p in paths]).astype(np.float32)
-    return {"ldr_aligned": aligned, "y_color": io.read_hdr(color)}
+    return {ALIGNED: aligned, Y_COLOR: io.read_hdr(color)}
 
 
 def build_training_align(root, *, align_dir=None, records_out=None, dataset="auto",
@@ -132,20 +159,31 @@ def build_training_align(root, *, align_dir=None, records_out=None, dataset="aut
         raise ConfigError(f"{align_dir} already exists; pass overwrite to rebuild it, or "
                           f"use_existing to make records from it")
 
-    def examples(write_dir):
+    def stacks():
         for i, scene in enumerate(scenes):
             ldr, t, _ = scene.load()
-            if use_existing:
-                targets = _existing_align(scene, os.path.join(align_dir, scene.name))
-            else:
-                folder = os.path.join(write_dir, scene.name)
-                targets = build_targets(ldr, t, preset)
-                os.makedirs(os.path.dirname(folder), exist_ok=True)
-                write_align_scene(folder, scene, targets)
             say(f"[targets] {i + 1}/{len(scenes)} {scene.name}")
-            yield {"scene": scene.name, "ldr": ldr, "exposures": t,
-                   "targets": {"y_color": targets["y_color"]},
-                   "ldr_aligned": targets["ldr_aligned"]}
+            yield {"scene": scene.name, "ldr": ldr, "exposures": t, "source": scene}
+
+    def run(write_dir):
+        def folder(stack, base):
+            return os.path.join(base, stack["scene"])
+
+        def write(stack, targets):
+            os.makedirs(os.path.dirname(folder(stack, write_dir)), exist_ok=True)
+            write_align_scene(folder(stack, write_dir), stack["source"], targets)
+
+        examples = color_target_examples(
+            stacks(), preset=preset,
+            existing=((lambda st: _existing_align(st["source"], folder(st, align_dir)))
+                      if use_existing else None),
+            after=None if use_existing else write)
+        if records_out:
+            records.write_example_records(examples, records_out, overwrite=overwrite,
+                                          source=root, progress=say)
+        else:
+            for _ in examples:
+                pass
 
     # A new tree is built beside the dataset and swapped in whole: a failed scene never
     # leaves a partial Training_align/ (which would block the rerun) in the user's root.
@@ -153,10 +191,5 @@ def build_training_align(root, *, align_dir=None, records_out=None, dataset="aut
         write_dir = None if use_existing else stack.enter_context(atomic_path(align_dir))
         if write_dir is not None:
             os.makedirs(write_dir)
-        if records_out:
-            records.write_example_records(examples(write_dir), records_out,
-                                          overwrite=overwrite, source=root, progress=say)
-        else:
-            for _ in examples(write_dir):
-                pass
+        run(write_dir)
     return {"align_dir": align_dir, "records": records_out, "scenes": len(scenes)}

@@ -8,7 +8,7 @@ import OpenEXR
 
 from hdrkeras.errors import DataError
 from hdrkeras.io.atomic import atomic_path
-from hdrkeras.io.images import _check_ext
+from hdrkeras.io.images import _check_ext, _opencv_quiet
 
 HDR_EXTENSIONS = (".hdr", ".exr")
 
@@ -48,7 +48,8 @@ def read_hdr(path):
     if ext == ".exr":
         img = _read_exr(path)
     else:
-        img = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+        with _opencv_quiet():
+            img = cv2.imread(path, cv2.IMREAD_UNCHANGED)
         if img is None or img.ndim != 3 or img.shape[-1] != 3:
             raise DataError(f"{path}: cannot decode Radiance HDR (truncated or corrupt file?)")
         img = cv2.cvtColor(img.astype(np.float32), cv2.COLOR_BGR2RGB)

@@ -1,6 +1,8 @@
 """LDR image files (8/16-bit PNG, TIFF, JPEG) <-> float32 RGB arrays in [0,1]."""
 
+import contextlib
 import os
+import threading
 
 import cv2
 import numpy as np
@@ -10,6 +12,30 @@ from hdrkeras.io.atomic import atomic_path
 
 LDR_EXTENSIONS = (".png", ".tif", ".tiff", ".jpg", ".jpeg")
 _SCALE = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}
+
+
+_quiet_lock = threading.Lock()
+_quiet_users = [0, None]  # readers inside _opencv_quiet, OpenCV's log level before them
+
+
+@contextlib.contextmanager
+def _opencv_quiet():
+    """Silences OpenCV's own log lines (libtiff's "TIFFReadDirectory: ..." and the like)
+    while it decodes: a failure is reported once, by our DataError naming the file.
+    Counted, so concurrent readers (make_tfrecord's workers) restore the level once."""
+    log = cv2.utils.logging
+    with _quiet_lock:
+        if _quiet_users[0] == 0:
+            _quiet_users[1] = log.getLogLevel()
+            log.setLogLevel(log.LOG_LEVEL_SILENT)
+        _quiet_users[0] += 1
+    try:
+        yield
+    finally:
+        with _quiet_lock:
+            _quiet_users[0] -= 1
+            if _quiet_users[0] == 0:
+                log.setLogLevel(_quiet_users[1])
 
 
 def _check_ext(path, allowed, what):
@@ -31,7 +57,8 @@ def read_ldr(path):
     _check_ext(path, LDR_EXTENSIONS, "LDR image")
     if not os.path.isfile(path):
         raise DataError(f"{path}: LDR image not found")
-    img = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+    with _opencv_quiet():
+        img = cv2.imread(path, cv2.IMREAD_UNCHANGED)
     if img is None or img.size == 0:
         raise DataError(f"{path}: cannot decode image (truncated or corrupt file?)")
     scale = _SCALE.get(img.dtype)

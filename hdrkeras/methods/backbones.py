@@ -11,11 +11,11 @@ these schedules so the two trainings of one network are comparable step for step
 
 import dataclasses
 
-# Imported eagerly: their classes must be registered before a saved model.keras loads.
 from hdrkeras.models.ahdrnet import AHDRNet
 from hdrkeras.models.fshdr import FSHDR
 from hdrkeras.models.hdr_transformer import HDRTransformer
 from hdrkeras.models.sctnet import SCTNet
+from hdrkeras.registry import Registry
 
 EPOCH_STEPS = 1200
 
@@ -34,46 +34,24 @@ CNN_SCHEDULE = Schedule(150 * EPOCH_STEPS, 16, 1e-4, (50 * EPOCH_STEPS, 100 * EP
 TRANSFORMER_SCHEDULE = Schedule(200 * EPOCH_STEPS, 8, 2e-4, (100 * EPOCH_STEPS,))
 
 
-def _ahdrnet(**config):
-    return AHDRNet(**config)
-
-
-def _fshdr(**config):
-    return FSHDR(**config)
-
-
-def _hdr_transformer(**config):
-    return HDRTransformer(**config)
-
-
-def _sctnet(**config):
-    return SCTNet(**config)
-
-
 @dataclasses.dataclass(frozen=True)
 class Backbone:
-    """name: command-line name; build(**config) -> keras.Model taking three [H,W,6] frames;
-    schedule: SelfHDR's schedule for it; size_multiple: what its inference pads to."""
+    """name: command-line name, also the hdrkeras.convert converter of its official
+    checkpoints; build(**config) -> keras.Model taking three [H,W,6] frames; schedule:
+    SelfHDR's schedule for it."""
 
     name: str
     build: object
     schedule: Schedule
-    size_multiple: int
 
 
-BACKBONES = {
-    "ahdrnet": Backbone("ahdrnet", _ahdrnet, CNN_SCHEDULE, 1),
-    "fshdr": Backbone("fshdr", _fshdr, CNN_SCHEDULE, 1),
-    "hdr_transformer": Backbone("hdr_transformer", _hdr_transformer, TRANSFORMER_SCHEDULE, 8),
-    "sctnet": Backbone("sctnet", _sctnet, TRANSFORMER_SCHEDULE, 8),
-}
+BACKBONES = Registry("backbone")
+BACKBONES.add("ahdrnet", Backbone("ahdrnet", AHDRNet, CNN_SCHEDULE))
+BACKBONES.add("fshdr", Backbone("fshdr", FSHDR, CNN_SCHEDULE))
+BACKBONES.add("hdr_transformer", Backbone("hdr_transformer", HDRTransformer, TRANSFORMER_SCHEDULE))
+BACKBONES.add("sctnet", Backbone("sctnet", SCTNet, TRANSFORMER_SCHEDULE))
 
 
 def get_backbone(name):
-    from hdrkeras.errors import ConfigError
-
-    try:
-        return BACKBONES[name]
-    except KeyError:
-        raise ConfigError(f"unknown backbone {name!r}; choose one of "
-                          f"{', '.join(sorted(BACKBONES))}") from None
+    """The registered `Backbone` called `name`; UnknownNameError lists the known ones."""
+    return BACKBONES.get(name)

@@ -18,9 +18,9 @@ stage's schedule is not given in the paper; we use 1e-5 for 50k steps.
 import keras
 import tensorflow as tf
 
+from hdrkeras.convert.esbn import detect_role
 from hdrkeras.layers.frame_inputs import FrameInputs
-from hdrkeras.methods import register
-from hdrkeras.methods.base import Method, Stage, TrainTask
+from hdrkeras.methods.base import Method, Stage, TrainTask, register
 from hdrkeras.models import esbn as esbn_models
 from hdrkeras.ops.response import reexpose
 from hdrkeras.ops.tonemap import mu_law
@@ -119,30 +119,36 @@ class FusionTask(TrainTask):
         return self._inference
 
 
-_ADAM = {"beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-8}
-
-
 @register
 class ESBN(Method):
     name = "esbn"
     num_frames = 3
-    size_multiple = 8
+    # Three official TF1 checkpoints; both alignment nets are MCAE_align networks.
+    official_networks = {"align_low": "esbn_align", "align_high": "esbn_align",
+                         "fusion": "esbn_fusion"}
+    # Every stage: Adam (0.9, 0.999, eps 1e-8), the Stage default, as in the official code.
     stages = (
         Stage("align_low", lambda options, previous: AlignTask("low"), steps=300_000,
-              batch_size=8, patch_size=256, learning_rate=1e-4, lr_decay_steps=(200_000,),
-              adam=_ADAM),
+              batch_size=8, patch_size=256, learning_rate=1e-4, lr_decay_steps=(200_000,)),
         Stage("align_high", lambda options, previous: AlignTask("high"), steps=300_000,
-              batch_size=8, patch_size=256, learning_rate=1e-4, lr_decay_steps=(200_000,),
-              adam=_ADAM),
+              batch_size=8, patch_size=256, learning_rate=1e-4, lr_decay_steps=(200_000,)),
         Stage("fusion", lambda options, previous: FusionTask(previous), steps=300_000,
-              batch_size=4, patch_size=256, learning_rate=1e-4, lr_decay_steps=(200_000,),
-              adam=_ADAM),
+              batch_size=4, patch_size=256, learning_rate=1e-4, lr_decay_steps=(200_000,)),
         Stage("joint", lambda options, previous: FusionTask(previous, joint=True),
-              steps=50_000, batch_size=4, patch_size=256, learning_rate=1e-5, adam=_ADAM),
+              steps=50_000, batch_size=4, patch_size=256, learning_rate=1e-5),
     )
 
-    def preprocess(self, ldr, exposures):
-        return FrameInputs("esbn")(ldr, exposures)
+    def checkpoint_role(self, state_dict, source):
+        """Fusion or alignment from the variable names (an alignment net without a role is
+        align_low: both nets share their names, only the user knows which one it is)."""
+        return detect_role(state_dict, source)
+
+    def official_config(self, role, config):
+        return {**(config or {}), "name": role}
+
+    def from_official(self, networks, options):
+        return build_esbn_inference_model(
+            networks["align_low"], networks["align_high"], networks["fusion"], name=self.name)
 
     def build_inference_model(self, config=None):
         config = dict(config or {})

@@ -21,30 +21,50 @@ import os
 import numpy as np
 import tensorflow as tf
 
+from typing import Optional
+
+from hdrkeras.data.schema import ALIGNED, Y_COLOR, Y_STRU
 from hdrkeras.errors import ConfigError
 from hdrkeras.layers.frame_inputs import FrameInputs
-from hdrkeras.methods import register
 from hdrkeras.methods.backbones import get_backbone
-from hdrkeras.methods.base import Method, Stage, TrainTask
+from hdrkeras.methods.base import Method, PerceptualOptions, Stage, TrainTask, register
 from hdrkeras.methods.supervised import backbone_inputs, build_backbone_inference_model
 from hdrkeras.ops.tonemap import mu_law
+from hdrkeras.predictor import keras_predictor
+from hdrkeras.tiling import run_tiled
 
 DEFAULT_BACKBONE = "ahdrnet"
 REFERENCE_NOISE_SIGMA = 0.5 / 255.0
-Y_COLOR, Y_STRU = "y_color", "y_stru"
 # Tile side when the stage-1 network runs over whole scenes: bounds memory at full size.
 STRU_TARGET_TILE = 512
 
 
-def _backbone_name(options):
-    return options.get("backbone") or DEFAULT_BACKBONE
+@dataclasses.dataclass(frozen=True)
+class SelfHDROptions(PerceptualOptions):
+    """SelfHDR's options.
+
+    Attributes:
+      backbone: network trained (hdrkeras.methods.backbones); None = AHDRNet.
+      perceptual_weight: weight of stage 2's VGG19 structure loss; None = 1 (the paper's).
+      vgg_weights: local VGG19 ImageNet weights file; None = Keras' download cache.
+    """
+
+    backbone: Optional[str] = None
+
+    def __post_init__(self):
+        super().__post_init__()
+        get_backbone(self.backbone_name)
+
+    @property
+    def backbone_name(self):
+        return self.backbone or DEFAULT_BACKBONE
 
 
 class _SelfHDRTask(TrainTask):
-    """A fresh backbone and one of SelfHDR's two losses."""
+    """A fresh backbone and one of SelfHDR's two losses (`options`: SelfHDROptions)."""
 
     def __init__(self, options, name):
-        self.backbone_name = _backbone_name(options)
+        self.backbone_name = options.backbone_name
         net = get_backbone(self.backbone_name).build(name=f"{self.backbone_name}_{name}")
         self.networks = {"backbone": net}
         self.trainable = ("backbone",)
@@ -92,9 +112,9 @@ class ReconstructionTask(_SelfHDRTask):
         from hdrkeras.losses import SelfHDRStage2Loss
 
         super().__init__(options, "reconstruction")
-        weight = options.get("perceptual_weight")
+        weight = options.perceptual_weight
         self.loss_fn = SelfHDRStage2Loss(vgg_weight=1.0 if weight is None else float(weight),
-                                         vgg_weights_path=options.get("vgg_weights"))
+                                         vgg_weights_path=options.vgg_weights)
 
     def loss(self, batch, training=True):
         ldr = batch["ldr"]
@@ -116,10 +136,12 @@ def _scenes(records):
     """Whole scenes of a records folder, without their ground truth."""
     from hdrkeras.data import pipeline
 
-    for ex in pipeline.eval_dataset(records, num_frames=3, ground_truth=False):
-        out = {k: v[0].numpy() for k, v in ex.items()}
-        out["scene"] = out["scene"].decode()
-        yield out
+    with pipeline.record_errors(records):
+        for ex in pipeline.eval_dataset(records, num_frames=3, ground_truth=False,
+                                        source_type="records"):
+            out = {k: v[0].numpy() for k, v in ex.items()}
+            out["scene"] = out["scene"].decode()
+            yield out
 
 
 def produce_targets(method, config, previous, out_dir, log):
@@ -134,15 +156,9 @@ def produce_targets(method, config, previous, out_dir, log):
     if info["num_frames"] != 3:
         raise ConfigError(f"SelfHDR needs 3-frame stacks; {source} holds {info['num_frames']}")
 
-    def examples():
-        for ex in _scenes(source):
-            t = selfhdr_targets.build_targets(ex["ldr"], ex["exposures"])
-            yield {"scene": ex["scene"], "ldr": ex["ldr"], "exposures": ex["exposures"],
-                   "targets": {Y_COLOR: t[Y_COLOR]}, "ldr_aligned": t["ldr_aligned"]}
-
     out = os.path.join(out_dir, "records")
-    records.write_example_records(examples(), out, overwrite=True, source=source,
-                                  progress=log)
+    records.write_example_records(selfhdr_targets.color_target_examples(_scenes(source)), out,
+                                  overwrite=True, source=source, progress=log)
     return {"records": out}
 
 
@@ -150,7 +166,6 @@ def produce_structure_targets(method, config, previous, out_dir, log):
     """Runs the stage-1 network on the aligned frames: Y_stru per scene -> records (+ .hdr)."""
     from hdrkeras import io
     from hdrkeras.data import records
-    from hdrkeras.inference import keras_predictor, run_tiled
 
     source = previous["targets"]["records"]
     model = previous["structure"].inference_model()
@@ -160,15 +175,15 @@ def produce_structure_targets(method, config, previous, out_dir, log):
 
     def examples():
         for ex in _scenes(source):
-            if "ldr_aligned" not in ex:
+            if ALIGNED not in ex:
                 raise ConfigError(f"records {source} carry no aligned frames (scene "
                                   f"{ex['scene']}); rebuild them with --stage targets")
-            y_stru = run_tiled(predictor, ex["ldr_aligned"][None], ex["exposures"][None],
+            y_stru = run_tiled(predictor, ex[ALIGNED][None], ex["exposures"][None],
                                tile=STRU_TARGET_TILE)[0]
             io.write_hdr(os.path.join(hdr_dir, ex["scene"].replace("/", "_") + ".hdr"), y_stru)
             yield {"scene": ex["scene"], "ldr": ex["ldr"], "exposures": ex["exposures"],
                    "targets": {Y_COLOR: ex[Y_COLOR], Y_STRU: np.maximum(y_stru, 0.0)},
-                   "ldr_aligned": ex["ldr_aligned"]}
+                   ALIGNED: ex[ALIGNED]}
 
     out = os.path.join(out_dir, "records")
     records.write_example_records(examples(), out, overwrite=True, source=source,
@@ -186,26 +201,30 @@ def _stage(name, build, schedule):
 class SelfHDR(Method):
     name = "selfhdr"
     num_frames = 3
-    requires_ground_truth = False
     augment = False  # SIG17AlignDataset crops without rotations or flips
-    size_multiple = 8
+    Options = SelfHDROptions
     _cnn = get_backbone(DEFAULT_BACKBONE).schedule
-    stages = (
-        Stage.producer("targets", produce_targets),
-        _stage("structure", lambda options, previous: StructureTask(options), _cnn),
-        Stage.producer("stru_targets", produce_structure_targets),
-        _stage("reconstruction", lambda options, previous: ReconstructionTask(options), _cnn),
-    )
 
-    def check_options(self, options):
-        get_backbone(_backbone_name(options))
+    def __init__(self):
+        self.stages = (
+            Stage.producer("targets", produce_targets),
+            _stage("structure", self._structure_task, self._cnn),
+            Stage.producer("stru_targets", produce_structure_targets),
+            _stage("reconstruction", self._reconstruction_task, self._cnn),
+        )
+
+    def _structure_task(self, options, previous):
+        return StructureTask(self.parse_options(options))
+
+    def _reconstruction_task(self, options, previous):
+        return ReconstructionTask(self.parse_options(options))
 
     def configured_stage(self, name, options):
         """The stage on the chosen backbone's schedule (SelfHDR's train.sh settings)."""
         stage = self.stage(name)
         if stage.produce is not None:
             return stage
-        sch = get_backbone(_backbone_name(options)).schedule
+        sch = get_backbone(self.parse_options(options).backbone_name).schedule
         return dataclasses.replace(stage, steps=sch.steps, batch_size=sch.batch_size,
                                    patch_size=sch.patch_size, learning_rate=sch.learning_rate,
                                    lr_decay_steps=sch.lr_decay_steps,
@@ -214,9 +233,6 @@ class SelfHDR(Method):
     def train_records(self, stage_name, config, previous):
         source = {"structure": "targets", "reconstruction": "stru_targets"}[stage_name]
         return previous[source]["records"]
-
-    def preprocess(self, ldr, exposures):
-        return FrameInputs("hdr_ldr")(ldr, exposures)
 
     def build_inference_model(self, config=None):
         config = dict(config or {})

@@ -13,9 +13,8 @@ import keras
 import tensorflow as tf
 
 from hdrkeras.layers.frame_inputs import FrameInputs
-from hdrkeras.methods import register
 from hdrkeras.methods.backbones import Schedule, get_backbone
-from hdrkeras.methods.base import Method, Stage, TrainTask
+from hdrkeras.methods.base import Method, PerceptualOptions, Stage, TrainTask, register
 from hdrkeras.ops.tonemap import mu_law
 
 
@@ -65,27 +64,28 @@ class BackboneTask(TrainTask):
 
 
 def _loss_for(backbone_name, options):
-    """The loss each backbone's own paper trains it with."""
+    """The loss each backbone's own paper trains it with (`options`: the method's Options)."""
     from hdrkeras.losses import MuLawL1, SCTNetLoss
 
     if backbone_name in ("sctnet", "hdr_transformer"):
         # JointReconPerceptualLoss of both official repositories.
-        weight = options.get("perceptual_weight")
+        weight = options.perceptual_weight
         return SCTNetLoss(alpha=0.01 if weight is None else float(weight),
-                          weights_path=options.get("vgg_weights"))
+                          weights_path=options.vgg_weights)
     return MuLawL1()
 
 
 class SupervisedBackbone(Method):
     """One backbone trained against ground truth in one stage; subclasses set `name` (a
-    hdrkeras.methods.backbones name) and may replace SelfHDR's `schedule` with their own."""
+    hdrkeras.methods.backbones name, also the converter of its official checkpoints) and
+    may replace SelfHDR's `schedule` with their own."""
 
     num_frames = 3
     schedule = None
 
     def __init__(self):
         backbone = get_backbone(self.name)
-        self.size_multiple = backbone.size_multiple
+        self.official_networks = {"network": self.name}
         sch = self.schedule or backbone.schedule
         self.stages = (Stage("train", self._task, steps=sch.steps, batch_size=sch.batch_size,
                              patch_size=sch.patch_size, learning_rate=sch.learning_rate,
@@ -94,14 +94,14 @@ class SupervisedBackbone(Method):
 
     def _task(self, options, previous):
         net = get_backbone(self.name).build(name=f"{self.name}_backbone")
-        return BackboneTask(net, _loss_for(self.name, options), self.name)
-
-    def preprocess(self, ldr, exposures):
-        return FrameInputs("hdr_ldr")(ldr, exposures)
+        return BackboneTask(net, _loss_for(self.name, self.parse_options(options)), self.name)
 
     def build_inference_model(self, config=None):
         net = get_backbone(self.name).build(name=f"{self.name}_backbone", **(config or {}))
         return build_backbone_inference_model(net, self.name)
+
+    def from_official(self, networks, options):
+        return build_backbone_inference_model(networks["network"], self.name)
 
 
 @register
@@ -110,6 +110,7 @@ class SCTNetMethod(SupervisedBackbone):
 
     name = "sctnet"
     schedule = Schedule(100_000, 22, 2e-4, ())
+    Options = PerceptualOptions
 
 
 @register
@@ -133,3 +134,4 @@ class HDRTransformerMethod(SupervisedBackbone):
     (its JointReconPerceptualLoss), on SelfHDR's HDR-Transformer schedule."""
 
     name = "hdr_transformer"
+    Options = PerceptualOptions

@@ -48,3 +48,15 @@ def reexpose(hdr, exposure, gamma=GAMMA, bits=None):
         levels = float(2 ** int(bits) - 1)
         out = xp.round(out * levels) / levels
     return out
+
+
+def ldr_to_ldr(ldr, exposure_in, exposure_out, gamma=GAMMA):
+    """Re-exposes gamma LDR directly: `clip(clip(ldr, 0, 1) * (t_out / t_in) ** (1/gamma), 0, 1)`.
+
+    LAN-HDR's `pt_ldr_to_ldr` (how its reference frame is shown at each neighbour's
+    exposure); same result as `reexpose(ldr_to_hdr(ldr, t_in), t_out)` up to float
+    rounding, computed in the official order. Exposures broadcast against `ldr`.
+    """
+    xp, (ldr, exposure_in, exposure_out) = _backend.prepare(ldr, exposure_in, exposure_out)
+    gain = xp.power(exposure_out / exposure_in, 1.0 / gamma)
+    return xp.clip(xp.clip(ldr, 0.0, 1.0) * gain, 0.0, 1.0)

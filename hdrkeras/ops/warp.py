@@ -11,6 +11,7 @@ import tensorflow as tf
 from hdrkeras.errors import ConfigError
 
 BORDERS = ("zeros", "edge", "reflect")
+SAMPLINGS = ("pixel", "align_corners_false")
 
 
 def _map_index(idx, size, border):
@@ -29,7 +30,19 @@ def _map_index(idx, size, border):
     return tf.clip_by_value(m, 0, last), None
 
 
-def backward_warp(image, flow, border="zeros"):
+def _sample_positions(grid, flow, size, sampling):
+    """Pixel coordinates sampled along one axis (see `backward_warp`'s `sampling`)."""
+    v = grid + flow
+    if sampling == "pixel":
+        return v
+    # grid_sample's unnormalisation of a grid normalised with the align_corners=True
+    # formula, done in torch's order so float32 rounding matches.
+    n = tf.cast(size, tf.float32)
+    g = 2.0 * v / tf.maximum(n - 1.0, 1.0) - 1.0
+    return ((g + 1.0) * n - 1.0) / 2.0
+
+
+def backward_warp(image, flow, border="zeros", sampling="pixel"):
     """Samples `image` at `(y + dy, x + dx)` with bilinear interpolation.
 
     Args:
@@ -40,6 +53,13 @@ def backward_warp(image, flow, border="zeros"):
       border: "zeros" (samples outside contribute 0, like grid_sample padding "zeros",
         align_corners=True), "edge" (clamp to the border pixel) or "reflect" (mirror about
         the border pixel centres). Defaults to "zeros".
+      sampling: "pixel" samples at x + dx exactly. "align_corners_false" reproduces the
+        common PyTorch `warp`/`flow_warp` that normalises the grid as 2 v / (W - 1) - 1
+        (align_corners=True convention) but calls grid_sample with its default
+        align_corners=False, so it samples at (x + dx) W / (W - 1) - 0.5 (a slight
+        stretch and half-pixel shift: zero flow is NOT the identity). DeAltHDR's SpyNet and
+        FGMA warp this way, with border "edge" (grid_sample padding "border").
+        Defaults to "pixel".
 
     Returns:
       Tensor [B, H, W, C] of `image`'s dtype. Works in graph mode with unknown H and W.
@@ -47,6 +67,9 @@ def backward_warp(image, flow, border="zeros"):
     """
     if border not in BORDERS:
         raise ConfigError(f"backward_warp: border must be one of {BORDERS}, got {border!r}")
+    if sampling not in SAMPLINGS:
+        raise ConfigError(
+            f"backward_warp: sampling must be one of {SAMPLINGS}, got {sampling!r}")
     image = tf.convert_to_tensor(image)
     flow = tf.cast(flow, tf.float32)
     shape = tf.shape(image)
@@ -54,8 +77,8 @@ def backward_warp(image, flow, border="zeros"):
 
     gy, gx = tf.meshgrid(tf.range(h, dtype=tf.float32), tf.range(w, dtype=tf.float32),
                          indexing="ij")
-    x = gx[None] + flow[..., 0]
-    y = gy[None] + flow[..., 1]
+    x = _sample_positions(gx[None], flow[..., 0], w, sampling)
+    y = _sample_positions(gy[None], flow[..., 1], h, sampling)
     x0f = tf.floor(x)
     y0f = tf.floor(y)
     wx1 = x - x0f
@@ -76,6 +99,27 @@ def backward_warp(image, flow, border="zeros"):
             vals = tf.reshape(tf.gather(flat, idx, batch_dims=1), [b, h, w, c])
             out = out + vals * tf.cast(weight, image.dtype)[..., None]
     return out
+
+
+def resize_flow(flow, height, width):
+    """Bilinear resize of a pixel-unit flow [B, H, W, 2] to (height, width), with dx scaled
+    by width / W and dy by height / H.
+
+    Half-pixel centres without antialiasing (torch F.interpolate(mode="bilinear",
+    align_corners=False)); resizing to the same size returns the flow unchanged. For a
+    1-channel map (e.g. a mask) only the spatial resize is applied.
+    """
+    flow = tf.convert_to_tensor(flow)
+    shape = tf.shape(flow)
+    resized = tf.image.resize(flow, tf.stack([height, width]), method="bilinear",
+                              antialias=False)
+    resized = tf.cast(resized, flow.dtype)
+    if flow.shape[-1] == 1:
+        return resized
+    sx = tf.cast(width, tf.float32) / tf.cast(shape[2], tf.float32)
+    sy = tf.cast(height, tf.float32) / tf.cast(shape[1], tf.float32)
+    scale = tf.cast(tf.stack([sx, sy]), flow.dtype)
+    return resized * scale
 
 
 def remap_bicubic(image, flow):

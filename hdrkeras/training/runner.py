@@ -14,14 +14,22 @@ On-disk layout of a run:
 
 A run that stops at start-up leaves nothing behind (no empty run or stage folders, no event
 logs); checkpoint temporaries of a killed run (`ckpt-N_temp`) are removed by the next one.
+
+Under `--strategy multi_worker` every worker trains in lock step, but only the chief writes
+RUN_DIR: the others restore from the chief's checkpoints (RUN_DIR must be on storage all
+workers see) and write theirs, as TensorFlow requires every worker to take part in a save,
+to a private temporary folder that is removed at once.
 """
 
+import dataclasses
 import glob
+import hashlib
 import json
 import math
 import os
 import shutil
 import signal
+import tempfile
 import time
 
 import keras
@@ -30,10 +38,11 @@ import tensorflow as tf
 
 from hdrkeras import checks
 from hdrkeras.errors import ConfigError, DataError
-from hdrkeras.io.atomic import atomic_path, atomic_write_text, missing_folders, remove_folders
+from hdrkeras.io.atomic import atomic_write_text, missing_folders, remove_folders
+from hdrkeras.saving import KERAS_MODEL_FILE, save_keras
 from hdrkeras.training.config import RunConfig
-from hdrkeras.training.schedules import StepDecay
-from hdrkeras.training.strategy import make_strategy, set_precision
+from hdrkeras.training.optimizers import build_optimizer, learning_rate_schedule, scaled_steps
+from hdrkeras.training.strategy import make_strategy, set_precision, worker_role
 
 
 class Interrupted(Exception):
@@ -201,9 +210,8 @@ def stage_hyperparameters(stage, config: RunConfig):
     a short run keeps the shape of the paper's schedule (e.g. /10 at two thirds).
     """
     steps = stage.steps if config.steps is None else config.steps
-    scale = steps / float(stage.steps)
-    boundaries = [max(1, int(round(b * scale))) for b in stage.lr_decay_steps]
-    return {
+    boundaries = scaled_steps(stage.lr_decay_steps, stage.steps, steps)
+    hp = {
         "steps": int(steps),
         "batch_size": int(stage.batch_size if config.batch_size is None else config.batch_size),
         "patch_size": int(stage.patch_size if config.patch_size is None else config.patch_size),
@@ -212,6 +220,12 @@ def stage_hyperparameters(stage, config: RunConfig):
         "lr_boundaries": boundaries,
         "lr_factor": float(stage.lr_decay_factor),
     }
+    opt = stage.optimizer
+    if opt != type(opt)():  # recorded only where a stage departs from plain Adam steps
+        hp["optimizer"] = dataclasses.asdict(opt)
+        if opt.warmup_steps:
+            hp["warmup_steps"] = scaled_steps([opt.warmup_steps], stage.steps, steps)[0]
+    return hp
 
 
 def build_task_chain(method, upto_stage, config: RunConfig, restore=True, log=print):
@@ -278,8 +292,20 @@ def run_producer(method, stage, config: RunConfig, previous, log=print):
 
 
 def make_optimizer(stage, hp):
-    schedule = StepDecay(hp["learning_rate"], hp["lr_boundaries"], hp["lr_factor"])
-    return keras.optimizers.Adam(learning_rate=schedule, **dict(stage.adam))
+    schedule = learning_rate_schedule(stage.optimizer, hp["learning_rate"], hp["steps"],
+                                      hp["lr_boundaries"], hp["lr_factor"],
+                                      hp.get("warmup_steps", 0))
+    return build_optimizer(stage.optimizer, schedule)
+
+
+def _schedule_text(stage, hp):
+    opt = stage.optimizer
+    if opt.schedule == "cosine":
+        return (f"{hp.get('warmup_steps', 0)} warm-up steps, cosine to "
+                f"{opt.min_learning_rate:g}")
+    if not hp["lr_boundaries"]:
+        return "constant"
+    return f"/{hp['lr_factor']:g} at {hp['lr_boundaries']}"
 
 
 def _build_stage(method, stage, hp, config, previous, strategy):
@@ -371,28 +397,33 @@ def train_stage(method, stage_name, config: RunConfig, previous, strategy, log=p
     hp = stage_hyperparameters(stage, config)
     _check_rerun(method, stage_name, hp, config)
     sdir = stage_dir(config.run_dir, stage_name)
-    os.makedirs(sdir, exist_ok=True)
+    if worker_role(strategy)[2]:
+        os.makedirs(sdir, exist_ok=True)
 
     task, optimizer, variables = _build_stage(method, stage, hp, config, previous, strategy)
     with strategy.scope():
         step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
 
-    dataset = pipeline.train_dataset(
-        method.train_records(stage_name, config, previous), hp["batch_size"], hp["patch_size"],
-        num_frames=method.num_frames, hook=method.pipeline_hook, augment=method.augment,
-        deterministic=config.deterministic, seed=config.seed)
+    train_records = method.train_records(stage_name, config, previous)
+    dataset = method.train_dataset(stage_name, config, hp, previous)
     checkpoint_iterator = config.deterministic and config.strategy == "default"
     if config.strategy == "default":
         iterator = iter(dataset)
     else:
-        iterator = iter(strategy.experimental_distribute_dataset(dataset))
+        # Shard by element, not by file: a small dataset may be a single shard file, and
+        # every worker reads the same seeded order, so elements split without overlap.
+        options = tf.data.Options()
+        options.experimental_distribute.auto_shard_policy = (
+            tf.data.experimental.AutoShardPolicy.DATA)
+        iterator = iter(strategy.experimental_distribute_dataset(dataset.with_options(options)))
 
     items = dict(task.networks, optimizer=optimizer, step=step)
     if checkpoint_iterator:
         items["data"] = iterator
     ckpt = tf.train.Checkpoint(**items)
-    _remove_checkpoint_temporaries(os.path.join(sdir, "ckpt"), stage_name, log)
-    manager = tf.train.CheckpointManager(ckpt, os.path.join(sdir, "ckpt"), max_to_keep=3)
+    if worker_role(strategy)[2]:
+        _remove_checkpoint_temporaries(os.path.join(sdir, "ckpt"), stage_name, log)
+    manager = _CheckpointWriter(ckpt, os.path.join(sdir, "ckpt"), strategy)
     if manager.latest_checkpoint:
         ckpt.restore(manager.latest_checkpoint).expect_partial()
         log(f"[{stage_name}] resuming from {manager.latest_checkpoint} at step {int(step.numpy())}")
@@ -400,17 +431,16 @@ def train_stage(method, stage_name, config: RunConfig, previous, strategy, log=p
     total = hp["steps"]
     if int(step.numpy()) >= total:
         log(f"[{stage_name}] already finished ({total} steps)")
-        _finish(task, config, stage_name, int(step.numpy()), hp, log, method.name)
+        _finish(task, config, stage_name, int(step.numpy()), hp, log, method.name, strategy)
         return task
 
     step_fn = _compiled_step(task, optimizer, variables, strategy, config)
-    val_dataset = None
-    if config.val_source:
-        val_dataset = pipeline.eval_dataset(config.val_source, num_frames=method.num_frames)
-    writer = tf.summary.create_file_writer(os.path.join(sdir, "logs"))
+    val_dataset = method.val_dataset(config)
+    writer = (tf.summary.create_file_writer(os.path.join(sdir, "logs"))
+              if worker_role(strategy)[2] else tf.summary.create_noop_writer())
     log(f"[{stage_name}] training {total} steps: batch {hp['batch_size']}, patch "
-        f"{hp['patch_size']}, lr {hp['learning_rate']:g} (/{hp['lr_factor']:g} at "
-        f"{hp['lr_boundaries'] or 'never'}), {strategy.num_replicas_in_sync} replica(s)")
+        f"{hp['patch_size']}, {stage.optimizer.kind} lr {hp['learning_rate']:g} "
+        f"({_schedule_text(stage, hp)}), {strategy.num_replicas_in_sync} replica(s)")
 
     started = time.time()
     first_step = int(step.numpy())
@@ -418,7 +448,8 @@ def train_stage(method, stage_name, config: RunConfig, previous, strategy, log=p
     with _SignalFlag() as stop, writer.as_default():
         try:
             while int(step.numpy()) < total:
-                batch = next(iterator)
+                with pipeline.record_errors(train_records):  # names a damaged shard
+                    batch = next(iterator)
                 loss, logs = step_fn(batch)
                 step.assign_add(1)
                 s = int(step.numpy())
@@ -467,8 +498,9 @@ def train_stage(method, stage_name, config: RunConfig, previous, strategy, log=p
         if s != last_saved:
             manager.save(checkpoint_number=s)
     writer.flush()
-    _mark_later_stages_stale(method, stage_name, config, log)
-    _finish(task, config, stage_name, s, hp, log, method.name)
+    if worker_role(strategy)[2]:
+        _mark_later_stages_stale(method, stage_name, config, log)
+    _finish(task, config, stage_name, s, hp, log, method.name, strategy)
     return task
 
 
@@ -479,6 +511,43 @@ def _batch_scenes(batch):
         return ""
     decoded = sorted({n.decode("utf-8", "replace") for n in np.asarray(names).reshape(-1)})
     return f" (scenes {', '.join(decoded)})" if decoded else ""
+
+
+class _CheckpointWriter:
+    """A CheckpointManager over the stage's `ckpt` folder on the chief; on other workers
+    the same save calls go to a private temporary folder that is deleted straight away
+    (every worker must take part in a save; only the chief's copy is kept)."""
+
+    def __init__(self, ckpt, directory, strategy, max_to_keep=3):
+        self._ckpt = ckpt
+        self._chief = worker_role(strategy)[2]
+        self.directory = directory
+        if self._chief:
+            self._manager = tf.train.CheckpointManager(ckpt, directory, max_to_keep=max_to_keep)
+
+    @property
+    def latest_checkpoint(self):
+        return tf.train.latest_checkpoint(self.directory)
+
+    def save(self, checkpoint_number):
+        if self._chief:
+            return self._manager.save(checkpoint_number=checkpoint_number)
+        scratch = tempfile.mkdtemp(prefix="hdrkeras-worker-ckpt-")
+        try:
+            tf.train.CheckpointManager(self._ckpt, scratch, max_to_keep=1).save(
+                checkpoint_number=checkpoint_number)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        return None
+
+
+def weights_digest(variables):
+    """Short hash of the values of `variables` (first replica): equal digests on two
+    workers mean bit-identical weights."""
+    h = hashlib.sha256()
+    for v in variables:
+        h.update(np.ascontiguousarray(np.asarray(v.numpy())).tobytes())
+    return h.hexdigest()[:16]
 
 
 def _compiled_step(task, optimizer, variables, strategy, config):
@@ -495,6 +564,7 @@ def _compiled_step(task, optimizer, variables, strategy, config):
                 objective = optimizer.scale_loss(objective)
         grads = tape.gradient(objective, variables)
         optimizer.apply_gradients(zip(grads, variables))
+        task.after_step()
         return loss, {k: tf.cast(v, tf.float32) for k, v in logs.items()}
 
     replica_fn = tf.function(replica_step, jit_compile=bool(config.jit_compile))
@@ -517,12 +587,16 @@ def _write_previews(task, batch, step, strategy):
                          step=step, max_outputs=2)
 
 
-def _finish(task, config, stage_name, step, hp, log, method_name):
+def _finish(task, config, stage_name, step, hp, log, method_name, strategy=None):
+    task_type, task_id, chief = worker_role(strategy or tf.distribute.get_strategy())
+    if task_type is not None:
+        digest = weights_digest(task.trainable_variables())
+        log(f"[{stage_name}] {task_type} {task_id} finished at step {step}: weights digest {digest}")
+    if not chief:
+        return
     model = task.inference_model()
     if model is not None:
-        path = os.path.join(config.run_dir, "model.keras")
-        with atomic_path(path) as tmp:
-            model.save(tmp)
+        path = save_keras(model, os.path.join(config.run_dir, KERAS_MODEL_FILE))
         log(f"[{stage_name}] inference model written to {path}")
     _record_run(config, method_name, stage_name if model is not None else None)
     done = _read_json(_done_path(config.run_dir, stage_name)) or {}
@@ -544,8 +618,10 @@ def run(method, stage, config: RunConfig, log=print):
         keras.utils.set_random_seed(config.seed)
     set_precision(config.mixed_precision)
     strategy = make_strategy(config.strategy)
-    created = missing_folders(config.run_dir)
-    os.makedirs(config.run_dir, exist_ok=True)
+    chief = worker_role(strategy)[2]
+    created = missing_folders(config.run_dir) if chief else []
+    if chief:
+        os.makedirs(config.run_dir, exist_ok=True)
     previous = None
     task = None
     for name in stages:

@@ -28,3 +28,17 @@ def set_precision(mixed):
     policy = "mixed_float16" if tf.config.list_physical_devices("GPU") else "mixed_bfloat16"
     keras.mixed_precision.set_global_policy(policy)
     return policy
+
+
+def worker_role(strategy):
+    """(task_type, task_id, is_chief) of this process in its cluster; a single process is
+    its own chief. In a multi-worker cluster without a "chief" task, worker 0 is chief."""
+    resolver = getattr(strategy, "cluster_resolver", None)
+    task_type = getattr(resolver, "task_type", None)
+    task_id = getattr(resolver, "task_id", None)
+    if not task_type:
+        return None, None, True
+    cluster = resolver.cluster_spec().as_dict()
+    chief = task_type == "chief" or (task_type == "worker" and task_id == 0
+                                     and "chief" not in cluster)
+    return task_type, task_id, chief

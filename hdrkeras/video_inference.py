@@ -1,0 +1,255 @@
+"""Video inference: a whole alternating-exposure sequence -> one HDR frame per input frame.
+
+`streaming_model(model=PATH | method=NAME)` gives a hdrkeras.methods.streaming
+StreamingModel: a method's own streaming model (the video baselines), or any per-window
+model (an exported/saved window model, a weight-free Keras method) wrapped as a
+WindowModel. `reconstruct_sequence` walks the sequence with `streaming.stream` and writes
+each frame as soon as it is computed, so memory stays constant in the sequence length.
+
+Windows: the output for frame c comes from `sequence.window(c, T)`, whose edge policy
+replaces a position outside the sequence by the nearest frame inside it with the same
+exposure (the pattern shifted by whole periods), so the first and last frames see the
+same alternation as every other frame.
+
+Outputs in OUT: `frame_00000.exr` (or .hdr) and `frame_00000_preview.png` (mu-law) per
+input frame, both renamed into place together; frames whose two files exist are skipped
+(resume). `preview.mp4` of the PNGs when OpenCV's VideoWriter can encode MP4
+(opencv-python-headless wheels bundle FFmpeg).
+
+Tiling (`tile`): each window runs through hdrkeras.tiling.run_tiled on tiles of the
+window's frames, without reuse between windows (a tile of a window is the unit of work).
+"""
+
+import os
+import sys
+import time
+
+import numpy as np
+
+from hdrkeras.errors import ConfigError, DataError
+from hdrkeras.methods.streaming import WindowModel, stream
+
+FRAME_PATTERN = "frame_{:05d}"
+PREVIEW_VIDEO = "preview.mp4"
+
+
+def streaming_model(model=None, method=None, config=None, num_frames=None, num_exposures=None,
+                    extra=None):
+    """A StreamingModel from exactly one of `model` (path: SavedModel / .keras window model)
+    or `method` (a registered weight-free method).
+
+    Args:
+      config: dict. Method config (e.g. {"num_frames": 5}).
+      num_frames: int or None. Window size for a model that does not fix it.
+      num_exposures: int or None. Exposure levels the model was trained for (checked
+        against the sequence); when absent, a SavedModel's metadata `num_exposures` or its
+        method's `num_exposures` attribute.
+      extra: dict name -> float of scalar extra model inputs (e.g. {"sensitivity": 15}).
+    """
+    from hdrkeras import inference
+
+    if bool(model) == bool(method):
+        raise ConfigError("give exactly one of --model PATH or --method NAME")
+    if method:
+        from hdrkeras import methods
+
+        try:
+            m = methods.get(method)
+        except KeyError as e:
+            raise ConfigError(str(e.args[0])) from None
+        if hasattr(m, "streaming_model"):
+            if extra:
+                raise ConfigError(f"method {method!r} takes no extra inputs, got "
+                                  f"{', '.join(sorted(extra))}")
+            return m.streaming_model(config)
+        predictor = inference.from_method(method, config)
+    else:
+        predictor = inference.load_model(model)
+        if num_exposures is None:
+            num_exposures = _metadata_exposures(predictor)
+    n = predictor.num_frames if predictor.num_frames is not None else num_frames
+    if n is None:
+        raise ConfigError(f"{predictor.name}: the model does not fix its window size; give "
+                          f"--frames")
+    return WindowModel(predictor, int(n), name=predictor.name, num_exposures=num_exposures,
+                       extra=extra)
+
+
+def parse_extra_inputs(values):
+    """["sensitivity=15", ...] -> {"sensitivity": 15.0}; ConfigError on a malformed entry."""
+    out = {}
+    for item in values or ():
+        name, sep, value = item.partition("=")
+        try:
+            if not sep or not name:
+                raise ValueError
+            out[name.strip()] = float(value)
+        except ValueError:
+            raise ConfigError(f"--extra_input must be NAME=NUMBER, got {item!r}") from None
+    return out
+
+
+def _metadata_exposures(predictor):
+    """Exposure levels a SavedModel was built for: its metadata's `num_exposures`, else the
+    `num_exposures` attribute of the registered method its metadata names; None if unknown."""
+    if not os.path.isdir(predictor.source):
+        return None
+    from hdrkeras import methods
+    from hdrkeras.saving import read_metadata
+
+    meta = read_metadata(predictor.source)
+    value = meta.get("num_exposures")
+    if value is None and meta.get("method") in methods.names():
+        value = getattr(methods.get(meta["method"]), "num_exposures", None)
+    return int(value) if value else None
+
+
+def frame_paths(out_dir, index, ext):
+    """(hdr path, preview png path) of output frame `index`."""
+    from hdrkeras.inference import preview_path
+
+    hdr = os.path.join(out_dir, FRAME_PATTERN.format(index) + ext)
+    return hdr, preview_path(hdr)
+
+
+def check_output_dir(out_dir, ext):
+    """Checks the output location before any work: a creatable, writable folder, and a
+    known HDR extension. Creates the folder."""
+    from hdrkeras.inference import HDR_OUTPUTS
+
+    if ext not in HDR_OUTPUTS:
+        raise ConfigError(f"--format must be one of {', '.join(HDR_OUTPUTS)}, got {ext!r}")
+    out_dir = os.fspath(out_dir)
+    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
+        raise ConfigError(f"--out {out_dir} exists and is not a folder")
+    try:
+        os.makedirs(out_dir, exist_ok=True)
+    except OSError as e:
+        raise ConfigError(f"--out {out_dir}: cannot create the folder ({e.strerror})") from None
+    if not os.access(out_dir, os.W_OK | os.X_OK):
+        raise ConfigError(f"--out {out_dir}: folder is not writable")
+    return out_dir
+
+
+def done_frames(out_dir, count, ext):
+    """Indices < count whose HDR and preview both exist in out_dir."""
+    return [i for i in range(count) if all(os.path.isfile(p) for p in frame_paths(out_dir, i, ext))]
+
+
+def _window_arrays(sequence, indices):
+    ldr = np.stack([sequence.ldr(i) for i in indices])
+    return ldr, np.asarray([sequence.exposures[i] for i in indices], np.float32)
+
+
+def _tiled_outputs(model, sequence, centres, tile, overlap):
+    """(centre, hdr) per centre, each window run tile by tile (no reuse between windows)."""
+    from hdrkeras.tiling import run_tiled
+
+    model.check_sequence(sequence)
+    size = model.window_size(sequence)
+    for c in centres:
+        ldr, t = _window_arrays(sequence, sequence.window(c, size))
+        yield c, run_tiled(model.batch_fn, ldr[None], t[None], tile=tile, overlap=overlap)[0]
+
+
+def outputs(model, sequence, centres=None, tile=None, overlap=32):
+    """Yields (centre, hdr [H,W,3]) for `centres` (None = all): streaming with reuse, or
+    window by window in tiles when `tile` is set."""
+    if centres is None:
+        centres = range(len(sequence))
+    if tile is None:
+        return stream(model, sequence, centres)
+    return _tiled_outputs(model, sequence, centres, tile, overlap)
+
+
+class Progress:
+    """One line per frame: done/total, frames per second, ETA (to `stream`, flushed)."""
+
+    def __init__(self, total, stream_=None):
+        self.total = total
+        self.done = 0
+        self.start = time.perf_counter()
+        self.out = stream_ or sys.stdout
+
+    def step(self, label):
+        self.done += 1
+        elapsed = time.perf_counter() - self.start
+        rate = self.done / elapsed if elapsed > 0 else float("inf")
+        eta = (self.total - self.done) / rate if rate > 0 else 0.0
+        print(f"  {label}: {self.done}/{self.total}  {rate:.2f} frames/s  "
+              f"ETA {int(eta // 60):d}:{int(eta % 60):02d}", file=self.out, flush=True)
+
+
+def reconstruct_sequence(model, sequence, out_dir, ext=".exr", tile=None, overlap=32,
+                         mp4=True, fps=25.0, log=print):
+    """Reconstructs every frame of `sequence` into `out_dir` (see module docstring).
+
+    Args:
+      model: StreamingModel (see `streaming_model`).
+      sequence: hdrkeras.data VideoSequence.
+      out_dir: str. Output folder (created).
+      ext: ".exr" or ".hdr".
+      tile, overlap: per-window tiling (hdrkeras.tiling.run_tiled); None = whole frames
+        with streaming reuse.
+      mp4: bool. Also write preview.mp4 when an encoder is available.
+      fps: float. Frame rate of the MP4 preview.
+      log: callable(str) or None.
+
+    Returns:
+      dict: {"written": [indices], "skipped": [indices], "mp4": path or None}.
+    """
+    log = log or (lambda *_: None)
+    model.check_sequence(sequence)
+    out_dir = check_output_dir(out_dir, ext)
+    n = len(sequence)
+    skipped = done_frames(out_dir, n, ext)
+    todo = [i for i in range(n) if i not in set(skipped)]
+    if skipped:
+        log(f"resuming: {len(skipped)} of {n} frames already in {out_dir}")
+    from hdrkeras.inference import write_outputs
+
+    progress = Progress(len(todo))
+    written = []
+    for centre, hdr in outputs(model, sequence, todo, tile, overlap):
+        write_outputs(hdr, frame_paths(out_dir, centre, ext)[0])
+        written.append(centre)
+        progress.step(FRAME_PATTERN.format(centre))
+    mp4_path = write_preview_video(out_dir, n, ext, fps, log) if mp4 else None
+    return {"written": written, "skipped": skipped, "mp4": mp4_path}
+
+
+def write_preview_video(out_dir, count, ext, fps=25.0, log=print):
+    """preview.mp4 of the per-frame preview PNGs (read back one at a time), via OpenCV's
+    VideoWriter (mp4v); None with a one-line note when no MP4 encoder is available."""
+    import cv2
+
+    from hdrkeras.io.atomic import atomic_path
+
+    pngs = [frame_paths(out_dir, i, ext)[1] for i in range(count)]
+    first = cv2.imread(pngs[0], cv2.IMREAD_COLOR)
+    if first is None:
+        raise DataError(f"{pngs[0]}: cannot read the preview back")
+    h, w = first.shape[:2]
+    path = os.path.join(out_dir, PREVIEW_VIDEO)
+    try:
+        with atomic_path(path) as tmp:
+            writer = cv2.VideoWriter(tmp, cv2.VideoWriter_fourcc(*"mp4v"), float(fps), (w, h))
+            if not writer.isOpened():
+                raise _NoEncoder()
+            try:
+                for p in pngs:
+                    frame = cv2.imread(p, cv2.IMREAD_COLOR)
+                    if frame is None or frame.shape[:2] != (h, w):
+                        raise DataError(f"{p}: cannot read the preview back")
+                    writer.write(frame)
+            finally:
+                writer.release()
+    except _NoEncoder:
+        if log:
+            log("note: no MP4 encoder in this OpenCV build; skipped preview.mp4")
+        return None
+    return path
+
+
+class _NoEncoder(Exception):
+    pass
