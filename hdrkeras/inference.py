@@ -70,7 +70,7 @@ def _load_saved_model(sm_dir):
         feeds = {"ldr": ldr, "exposures": exposures, **extra}
         return signature(**{k: tf.constant(v) for k, v in feeds.items()})["hdr"].numpy()
 
-    predictor = Predictor(fn, sm_dir, num_frames, name)
+    predictor = Predictor(fn, sm_dir, num_frames, name, method=meta.get("method"))
     predictor._loaded = loaded  # keeps the restored variables alive
     return predictor
 

@@ -20,13 +20,16 @@ class Predictor:
       source: str. Path or method name the predictor came from.
       num_frames: int or None. N the model takes (None: any).
       name: str. Short label for reports (method name, or the path's base name).
+      method: str or None. The method whose model this is, where known (the automatic
+        tiling's memory model is looked up by it). Defaults to None.
     """
 
-    def __init__(self, fn, source, num_frames, name):
+    def __init__(self, fn, source, num_frames, name, method=None):
         self._fn = fn
         self.source = source
         self.num_frames = num_frames
         self.name = name
+        self.method = method
 
     def __call__(self, ldr, exposures, **extra):
         ldr = np.asarray(ldr, dtype=np.float32)
@@ -60,4 +63,4 @@ def keras_predictor(model, source, name, xla=False):
         inputs = {"ldr": ldr, "exposures": exposures, **extra}
         return run({k: tf.constant(v) for k, v in inputs.items()}).numpy()
 
-    return Predictor(fn, source, num_frames, name)
+    return Predictor(fn, source, num_frames, name, method=model.name)
