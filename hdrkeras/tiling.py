@@ -283,9 +283,12 @@ def choose_tile(height, width, headroom, model=None, batch=1, overlap=32):
       overlap: run_tiled's overlap; the tile is kept at least 2 * overlap.
 
     Returns:
-      (tile, fits): tile None (the whole image fits) or the largest multiple of
-      TILE_MULTIPLE whose call fits, at least MIN_TILE; fits False when even that tile
-      exceeds the headroom (it is returned anyway: the least memory tiling can give).
+      (tile, fits): tile None (the whole image fits) or a multiple of TILE_MULTIPLE, at
+      least MIN_TILE, whose call fits: of those, the one that runs the fewest pixels in all
+      (tiles x tile^2: the largest fitting tile can cover a 1000x1500 image with 2x2 tiles
+      of 944, 3.6 megapixels of work, where 6 tiles of 520 do 1.6), the larger on a tie.
+      fits False when even the smallest tile exceeds the headroom (it is returned anyway:
+      the least memory tiling can give).
     """
     fixed, per_pixel = model or DEFAULT_MEMORY_MODEL
     if fixed + per_pixel * batch * height * width <= headroom:
@@ -293,10 +296,12 @@ def choose_tile(height, width, headroom, model=None, batch=1, overlap=32):
     smallest = max(MIN_TILE, -(-2 * overlap // TILE_MULTIPLE) * TILE_MULTIPLE)
     room = headroom - fixed - 12 * batch * height * width  # run_tiled's output buffer
     side = int(np.sqrt(max(room, 0) / (per_pixel * batch)))
-    tile = side // TILE_MULTIPLE * TILE_MULTIPLE
-    if tile < smallest:
+    largest = min(side, max(height, width) + TILE_MULTIPLE) // TILE_MULTIPLE * TILE_MULTIPLE
+    if largest < smallest:
         return smallest, False
-    return tile, True
+    work = {t: num_tiles(height, width, t, overlap) * t * t
+            for t in range(largest, smallest - 1, -TILE_MULTIPLE)}
+    return min(work, key=lambda t: (work[t], -t)), True
 
 
 def tool_tile(value):

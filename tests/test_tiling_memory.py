@@ -24,18 +24,35 @@ def test_small_image_runs_whole():
     assert _need(ESBN, 600 * 900) <= 3 * GIB
 
 
-def test_large_image_gets_the_largest_tile_that_fits():
-    h, w, headroom = 4000, 6000, 3 * GIB
+def _fits(h, w, tile, headroom, batch=1):
+    return _need(ESBN, tile * tile, batch) + 12 * batch * h * w <= headroom  # + output buffer
+
+
+def _work(h, w, tile):
+    return tiling.num_tiles(h, w, tile, 32) * tile * tile
+
+
+@pytest.mark.parametrize("h,w,headroom", [(4000, 6000, 3 * GIB), (1000, 1500, 3 * GIB),
+                                          (1000, 1500, 1 * GIB), (300, 20000, 2 * GIB)])
+def test_large_image_gets_the_fitting_tile_with_least_work(h, w, headroom):
     tile, fits = tiling.choose_tile(h, w, headroom, ESBN)
-    assert fits and tile % tiling.TILE_MULTIPLE == 0 and tile < min(h, w)
-    output = 12 * h * w  # run_tiled's full-size output buffer
-    assert _need(ESBN, tile * tile) + output <= headroom
-    bigger = tile + tiling.TILE_MULTIPLE
-    assert _need(ESBN, bigger * bigger) + output > headroom
-    assert tiling.num_tiles(h, w, tile, 32) > 1
-    # a batch of two halves the pixels per call
+    assert fits and tile % tiling.TILE_MULTIPLE == 0 and tile >= tiling.MIN_TILE
+    assert _fits(h, w, tile, headroom) and tiling.num_tiles(h, w, tile, 32) > 1
+    fitting = [t for t in range(tiling.MIN_TILE, max(h, w) + 8, 8) if _fits(h, w, t, headroom)]
+    assert _work(h, w, tile) == min(_work(h, w, t) for t in fitting)
+    assert _work(h, w, tile) < _work(h, w, fitting[-1]) or tile == fitting[-1]
     tile2, _ = tiling.choose_tile(h, w, headroom, ESBN, batch=2)
-    assert tile2 < tile
+    assert _fits(h, w, tile2, headroom, batch=2)
+
+
+def test_least_work_beats_the_largest_tile():
+    """1000x1500 with 3.2 GB: the largest fitting tile (936) needs 2x2 tiles, 3.5 MP of
+    work; 6 tiles of 528 do 1.7 MP."""
+    largest = max(t for t in range(64, 1508, 8) if _fits(1000, 1500, t, 3.2 * GIB))
+    assert tiling.num_tiles(1000, 1500, largest, 32) == 4
+    tile, _ = tiling.choose_tile(1000, 1500, 3.2 * GIB, ESBN)
+    assert (tile, tiling.num_tiles(1000, 1500, tile, 32)) == (528, 6)
+    assert _work(1000, 1500, tile) < 0.5 * _work(1000, 1500, largest)
 
 
 def test_budget_below_the_smallest_tile_returns_it_flagged():
