@@ -197,13 +197,14 @@ MB = 2 ** 20
 #   ahdrnet         138.2 /  660.1 MB (3427)          fshdr          305.9 / 1765.1 MB (9578)
 #   selfhdr         163.1 /  710.9 MB (3596)
 # and at 128x128 and 256x384 (16384 / 98304 pixels; tracing makes its constant large):
-#   sctnet          529.4 /  771.9 MB (3104)
+#   sctnet          529.4 /  771.9 MB (3104)   hdr_transformer 560.9 /  845.2 MB (3639)
 MEMORY_MODELS = {
     "esbn": (64 * MB, 3808),
     "ahdrnet": (32 * MB, 3600),
     "fshdr": (32 * MB, 10000),
     "selfhdr": (48 * MB, 3800),
     "sctnet": (512 * MB, 3300),
+    "hdr_transformer": (512 * MB, 3800),
     "classical_merge": (16 * MB, 300),
     "reference_only": (16 * MB, 100),
 }
