@@ -20,6 +20,7 @@ import time
 
 import numpy as np
 
+from hdrkeras import tiling
 from hdrkeras.errors import ConfigError, HDRKerasError
 
 
@@ -88,33 +89,22 @@ def random_inputs(batch, frames, height, width, seed=0):
     return ldr, exposures
 
 
-def _proc_status_kb(field):
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return None
-
-
-def _memory_mb(field):
-    """A /proc/self/status memory field in MB, else getrusage's peak (ru_maxrss)."""
-    kb = _proc_status_kb(field)
-    if kb is None:
-        kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return kb / 1024.0
+def _mb(value):
+    """Bytes from a hdrkeras.tiling /proc reader in MB, else getrusage's peak (ru_maxrss)
+    where /proc is absent."""
+    if value is None:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    return value / 2.0 ** 20
 
 
 def current_rss_mb():
     """Resident memory of this process now (VmRSS)."""
-    return _memory_mb("VmRSS")
+    return _mb(tiling.resident_bytes())
 
 
 def peak_rss_mb():
     """Peak resident memory of this process (VmHWM)."""
-    return _memory_mb("VmHWM")
+    return _mb(tiling.peak_resident_bytes())
 
 
 def reset_peak_rss():
@@ -247,8 +237,6 @@ def measure(spec):
         fn, params, frames, stage = _train_target(spec)
         result["stage"] = stage
     else:
-        from hdrkeras import tiling
-
         predictor, params, frames, _ = _inference_target(spec)
         ldr, exposures = random_inputs(spec.batch, frames, spec.height, spec.width, spec.seed)
         tile = spec.tile
