@@ -192,3 +192,30 @@ def test_reconstruct_video_runs_an_export_with_an_extra_input(fake_method, tmp_p
                                3.0 * response.ldr_to_hdr(centre, np.float32(1.0)),
                                rtol=1e-3, atol=1e-6)
     assert os.path.isfile(out / "frame_00003_preview.png") and path.endswith("1")
+
+
+def test_evaluate_video_scores_an_export_beside_its_own_baseline(tmp_path, capsys):
+    """An export of video_reference_only is named like the baseline: its rows are labelled
+    with its path, and its scores equal the baseline's (same computation, in the graph)."""
+    from hdrkeras.evaluate_video import entry as evaluate_entry
+    from hdrkeras.io.hdr import write_hdr
+
+    method, model = export.build_model("video_reference_only")
+    base = tmp_path / "ref"
+    export.export_saved_model(method.name, model, base)
+    seq = moving_clip(5, h=24, w=32)
+    for i in range(len(seq)):
+        write_ldr(str(tmp_path / "seq" / f"f{i:03d}.png"), seq.ldr(i))
+        write_hdr(str(tmp_path / "seq" / "gt" / f"f{i:03d}.hdr"), seq.hdr(i))
+    with pytest.raises(SystemExit) as exc:
+        evaluate_entry(["evaluate.py", "--model", str(base), "--input", str(tmp_path / "seq"),
+                        "--exposures", "1,4", "--out", str(tmp_path / "eval")])
+    assert exc.value.code == 0, capsys.readouterr().err
+    rows = {}
+    for line in (tmp_path / "eval" / "metrics.md").read_text().splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if cells[0].startswith("video_"):
+            rows[cells[0]] = cells[1:-1]  # without the timing column
+    exported = f"video_reference_only ({base})"
+    assert sorted(rows) == sorted([exported, "video_reference_only", "video_classical_merge"])
+    assert rows[exported] == rows["video_reference_only"]
