@@ -211,8 +211,10 @@ def test_evaluate_video_scores_an_export_beside_its_own_baseline(tmp_path, capsy
         evaluate_entry(["evaluate.py", "--model", str(base), "--input", str(tmp_path / "seq"),
                         "--exposures", "1,4", "--out", str(tmp_path / "eval")])
     assert exc.value.code == 0, capsys.readouterr().err
+    table = (tmp_path / "eval" / "metrics.md").read_text()
+    assert table.startswith("| Model | Sequences | PSNR-T |") and "| s/frame |" in table
     rows = {}
-    for line in (tmp_path / "eval" / "metrics.md").read_text().splitlines():
+    for line in table.splitlines():
         cells = [c.strip() for c in line.strip("|").split("|")]
         if cells[0].startswith("video_"):
             rows[cells[0]] = cells[1:-1]  # without the timing column
