@@ -8,8 +8,11 @@ checkpoint so that, e.g., ESBN's fusion stage starts behind the trained alignmen
 On-disk layout of a run:
   RUN_DIR/<stage>/ckpt/       tf.train.Checkpoint (networks, optimizer, step[, data iterator])
   RUN_DIR/<stage>/logs/       TensorBoard events
-  RUN_DIR/<stage>/done.json   written when the stage finished all its steps
-  RUN_DIR/model.keras         the standard inference model of the last finished stage
+  RUN_DIR/<stage>/best/       weights of the stage's best validation so far (best.py)
+  RUN_DIR/<stage>/done.json   written when the stage finished all its steps; names the kept step
+  RUN_DIR/<stage>/model.keras the stage's inference model, with the kept weights
+  RUN_DIR/model.keras         the best-scoring stage's inference model (RUN_DIR/model.json
+                              says which stage and step; see best.py)
 """
 
 import json
@@ -23,7 +26,8 @@ import numpy as np
 import tensorflow as tf
 
 from hdrkeras.errors import ConfigError
-from hdrkeras.io.atomic import atomic_path, atomic_write_text
+from hdrkeras.io.atomic import atomic_write_text
+from hdrkeras.training import best as best_ckpt
 from hdrkeras.training.config import RunConfig
 from hdrkeras.training.schedules import StepDecay
 from hdrkeras.training.strategy import make_strategy, set_precision
@@ -88,7 +92,7 @@ def build_task_chain(method, upto_stage, config: RunConfig, restore=True, log=pr
         task = stage.build_task(dict(config.method_options), previous)
         if restore:
             ckpt_dir = os.path.join(stage_dir(config.run_dir, stage.name), "ckpt")
-            latest = tf.train.latest_checkpoint(ckpt_dir)
+            latest = best_ckpt.kept_weights(stage_dir(config.run_dir, stage.name))
             if latest is None or not stage_finished(config.run_dir, stage.name):
                 raise ConfigError(
                     f"stage {upto_stage!r} of {method.name} starts from stage {stage.name!r}, but "
@@ -238,6 +242,7 @@ def train_stage(method, stage_name, config: RunConfig, previous, strategy, log=p
     else:
         iterator = iter(strategy.experimental_distribute_dataset(dataset))
 
+    best = best_ckpt.StageBest(sdir, stage_name, task.networks)
     items = dict(task.networks, optimizer=optimizer, step=step)
     if checkpoint_iterator:
         items["data"] = iterator
@@ -250,7 +255,8 @@ def train_stage(method, stage_name, config: RunConfig, previous, strategy, log=p
     total = hp["steps"]
     if int(step.numpy()) >= total:
         log(f"[{stage_name}] already finished ({total} steps)")
-        _finish(task, config, stage_name, int(step.numpy()), hp, log)
+        kept = best.restore(int(step.numpy()), log)
+        _finish(task, config, stage_name, int(step.numpy()), hp, log, kept)
         return task
 
     step_fn = _compiled_step(task, optimizer, variables, strategy, config)
@@ -299,6 +305,7 @@ def train_stage(method, stage_name, config: RunConfig, previous, strategy, log=p
                     if val:
                         log(f"[{stage_name}] validation at step {s}: "
                             + ", ".join(f"{k} {v:.4f}" for k, v in val.items()))
+                        best.update(s, val, log)
                 if stop.raised:
                     raise Interrupted(f"{stop.raised} received")
         except (Interrupted, KeyboardInterrupt) as exc:
@@ -313,7 +320,8 @@ def train_stage(method, stage_name, config: RunConfig, previous, strategy, log=p
         if s != last_saved:
             manager.save(checkpoint_number=s)
     writer.flush()
-    _finish(task, config, stage_name, s, hp, log)
+    kept = best.restore(s, log)
+    _finish(task, config, stage_name, s, hp, log, kept)
     return task
 
 
@@ -353,16 +361,16 @@ def _write_previews(task, batch, step, strategy):
                          step=step, max_outputs=2)
 
 
-def _finish(task, config, stage_name, step, hp, log):
+def _finish(task, config, stage_name, step, hp, log, kept=None):
+    """Writes the stage's inference model (its kept weights, already loaded into `task`),
+    the run's model.keras when this stage is the best so far, and done.json."""
     model = task.inference_model()
     if model is not None:
-        path = os.path.join(config.run_dir, "model.keras")
-        with atomic_path(path) as tmp:
-            model.save(tmp)
-        log(f"[{stage_name}] inference model written to {path}")
+        best_ckpt.publish_run_model(config.run_dir, stage_name, model, kept, log)
     atomic_write_text(_done_path(config.run_dir, stage_name), json.dumps(
         {"stage": stage_name, "steps": step, "hyperparameters": hp,
-         "finished": time.strftime("%Y-%m-%dT%H:%M:%S")}, indent=2))
+         "kept_step": kept["step"] if kept else step,
+         "kept": kept, "finished": time.strftime("%Y-%m-%dT%H:%M:%S")}, indent=2))
 
 
 def run(method, stage, config: RunConfig, log=print):
