@@ -1,15 +1,18 @@
 """Best-checkpoint selection: within a stage the best validation's weights are kept; across
-stages a worse later stage does not replace the run's model.keras. Validation scores are
-scripted (the real validator is covered in test_training.py) so the choice is known."""
+stages a worse later stage does not replace the run's model.keras. A two-stage toy method
+keeps it fast (ESBN's four stages through the same runner: test_training.py); validation
+scores are scripted so the choice is known."""
 
 import json
+import os
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from hdrkeras import methods
+from hdrkeras.layers.frame_inputs import FrameInputs
+from hdrkeras.methods.base import Method, Stage, TrainTask
 from hdrkeras.training import RunConfig, best, run, runner
 
 
@@ -41,66 +44,107 @@ def _script(monkeypatch, scores):
 
 def _config(tmp_path, records):
     return RunConfig(run_dir=str(tmp_path / "run"), train_records=str(records / "train"),
-                     val_source=str(records / "test"), steps=2, batch_size=1, patch_size=32,
+                     val_source=str(records / "test"), steps=2, batch_size=1, patch_size=16,
                      checkpoint_every=1, log_every=1, preview_every=0, validate_every=1,
-                     max_val_scenes=1, deterministic=True, seed=2)
+                     max_val_scenes=1, deterministic=True, seed=2, method_options={})
 
 
-def _net_weights(name, prefix):
-    from hdrkeras.models import esbn as esbn_models
+class _Task(TrainTask):
+    """Stage `name` trains a 3x3 conv on the 18 frame channels; a later stage adds its own
+    conv to the frozen earlier one (like ESBN's fusion behind its alignment nets)."""
 
-    build = esbn_models.build_fusion_net if name == "fusion" else esbn_models.build_align_net
-    net = build(name=name)
+    def __init__(self, name, previous):
+        self.networks = {k: v for t in (previous or {}).values() for k, v in t.networks.items()}
+        self.networks[name] = keras.Sequential(
+            [keras.Input((None, None, 18)), keras.layers.Conv2D(3, 3, padding="same", name="conv")],
+            name=name)
+        self.trainable = (name,)
+        self.frames = FrameInputs("hdr_ldr")
+
+    def _pred(self, ldr, exposures):
+        x = keras.layers.Concatenate()(self.frames(ldr, exposures))
+        return keras.layers.Add()([net(x) for net in self.networks.values()]) \
+            if len(self.networks) > 1 else next(iter(self.networks.values()))(x)
+
+    def loss(self, batch, training=True):
+        pred = self._pred(batch["ldr"], batch["exposures"])
+        return tf.reduce_mean(tf.abs(pred - batch["hdr"])), {}, {}
+
+    def inference_model(self):
+        ldr = keras.Input((3, None, None, 3), name="ldr")
+        exposures = keras.Input((3,), name="exposures")
+        return keras.Model({"ldr": ldr, "exposures": exposures}, self._pred(ldr, exposures))
+
+
+class _TwoStages(Method):
+    name = "two_stages_for_tests"
+    stages = (Stage("a", lambda options, previous: _Task("a", previous), 2, 1, 16, 1e-2),
+              Stage("b", lambda options, previous: _Task("b", previous), 2, 1, 16, 1e-2))
+
+
+def _conv(prefix, name):
+    net = keras.Sequential([keras.Input((None, None, 18)),
+                            keras.layers.Conv2D(3, 3, padding="same", name="conv")], name=name)
     tf.train.Checkpoint(**{name: net}).read(prefix).expect_partial()
     return [v.numpy() for v in net.weights]
 
 
 def test_best_step_kept_and_worse_later_stage_does_not_replace_model(tmp_path, records,
                                                                      monkeypatch):
-    loss, psnr = (lambda v: {"val_loss": v}), (lambda v: {"val_psnr_mu": v})
-    queue = _script(monkeypatch, [loss(2.0), loss(1.0),      # align_low: step 2 best
-                                  loss(1.0), loss(3.0),      # align_high: step 1 best
-                                  psnr(20.0), psnr(25.0),    # fusion: step 2 best
-                                  psnr(22.0), psnr(18.0)])   # joint: step 1, below fusion
+    psnr = lambda v: {"val_psnr_mu": v}
+    queue = _script(monkeypatch, [psnr(20.0), psnr(19.0),    # a: step 1 best
+                                  psnr(18.0), psnr(17.0)])   # b: step 1, below a
     lines = []
     config = _config(tmp_path, records)
-    run(methods.get("esbn"), "all", config, log=lines.append)
+    method = _TwoStages()
+    run(method, "all", config, log=lines.append)
     assert not queue
     run_dir = tmp_path / "run"
-    kept = {s: json.loads((run_dir / s / "done.json").read_text())["kept_step"]
-            for s in ("align_low", "align_high", "fusion", "joint")}
-    assert kept == {"align_low": 2, "align_high": 1, "fusion": 2, "joint": 1}
-    assert any("[align_high] keeping step 1" in l for l in lines), lines
+    done = {s: json.loads((run_dir / s / "done.json").read_text()) for s in ("a", "b")}
+    assert done["a"]["kept_step"] == 1 and done["a"]["steps"] == 2
+    assert done["a"]["kept"]["value"] == 20.0 and done["b"]["kept_step"] == 1
+    assert any("[a] keeping step 1 (val_psnr_mu 20.0000), the best validation, over the "
+               "last step 2" in l for l in lines), lines
 
-    # The next stage starts from the kept (step 1) alignment net, not the last step.
-    step1 = _net_weights("align_high", str(run_dir / "align_high" / "ckpt" / "ckpt-1"))
-    step2 = _net_weights("align_high", str(run_dir / "align_high" / "ckpt" / "ckpt-2"))
-    assert any(not np.array_equal(a, b) for a, b in zip(step1, step2))
-    in_fusion = _net_weights("align_high", tf.train.latest_checkpoint(str(run_dir / "fusion" / "ckpt")))
-    for a, b in zip(step1, in_fusion):
-        np.testing.assert_array_equal(a, b)
-    assert best.kept_weights(str(run_dir / "align_high")).endswith("best/weights")
+    # Stage a's model and stage b's starting point are the step-1 weights, not step 2's.
+    step1 = _conv(str(run_dir / "a" / "ckpt" / "ckpt-1"), "a")
+    step2 = _conv(str(run_dir / "a" / "ckpt" / "ckpt-2"), "a")
+    assert any(not np.array_equal(x, y) for x, y in zip(step1, step2))
+    in_b = _conv(tf.train.latest_checkpoint(str(run_dir / "b" / "ckpt")), "a")
+    model_a = keras.models.load_model(str(run_dir / "a" / "model.keras"))
+    for x, y, z in zip(step1, in_b, model_a.get_layer("a").get_weights()):
+        np.testing.assert_array_equal(x, y)
+        np.testing.assert_array_equal(x, z)
+    assert best.kept_weights(str(run_dir / "a")).endswith(os.path.join("best", "weights"))
 
-    # The joint stage scored 22 < 25: the run's model stays the fusion stage's.
+    # Stage b scored 18 < 20: the run's model stays stage a's, and the log says so.
     record = json.loads((run_dir / "model.json").read_text())
-    assert record["stage"] == "fusion" and record["step"] == 2 and record["value"] == 25.0
-    assert any("worse than stage 'fusion'" in l for l in lines), lines
+    assert (record["stage"], record["step"], record["value"]) == ("a", 1, 20.0)
+    assert any("worse than stage 'a'" in l for l in lines), lines
     ours = keras.models.load_model(str(run_dir / "model.keras"))
-    fusion = keras.models.load_model(str(run_dir / "fusion" / "model.keras"))
-    joint = keras.models.load_model(str(run_dir / "joint" / "model.keras"))
-    for a, b in zip(ours.weights, fusion.weights):
-        np.testing.assert_array_equal(a.numpy(), b.numpy())
-    assert any(not np.array_equal(a.numpy(), b.numpy()) for a, b in zip(ours.weights, joint.weights))
-    # The fusion model is its step-2 (best) weights, which are also its last.
-    fused = _net_weights("fusion", str(run_dir / "fusion" / "best" / "weights"))
-    np.testing.assert_array_equal(fused[0], fusion.get_layer("fusion").weights[0].numpy())
+    assert [l.name for l in ours.layers] == [l.name for l in model_a.layers]
+    for x, y in zip(ours.get_weights(), model_a.get_weights()):
+        np.testing.assert_array_equal(x, y)
+    assert (run_dir / "b" / "model.keras").is_file()
 
-    # A rerun trains and validates nothing, and keeps the same choices.
+    # A rerun trains and validates nothing and keeps the same choices.
     lines.clear()
-    run(methods.get("esbn"), "all", config, log=lines.append)
-    assert sum("already finished" in l for l in lines) == 4
-    assert json.loads((run_dir / "model.json").read_text())["stage"] == "fusion"
-    assert any("[joint] keeping step 1" in l for l in lines), lines
+    run(method, "all", config, log=lines.append)
+    assert sum("already finished" in l for l in lines) == 2
+    assert json.loads((run_dir / "model.json").read_text())["stage"] == "a"
+    assert any("[b] keeping step 1" in l for l in lines), lines
+
+
+def test_better_later_stage_replaces_model(tmp_path, records, monkeypatch):
+    _script(monkeypatch, [{"val_psnr_mu": 10.0}, {"val_psnr_mu": 11.0},
+                          {"val_psnr_mu": 12.0}, {"val_psnr_mu": 13.0}])
+    lines = []
+    run(_TwoStages(), "all", _config(tmp_path, records), log=lines.append)
+    record = json.loads((tmp_path / "run" / "model.json").read_text())
+    assert (record["stage"], record["step"], record["value"]) == ("b", 2, 13.0)
+    assert any("[b] keeping the last step 2" in l for l in lines), lines
+    ours = keras.models.load_model(str(tmp_path / "run" / "model.keras"))
+    assert "b" in [l.name for l in ours.layers]
 
 
 def test_stage_best_persists_and_compares(tmp_path):
