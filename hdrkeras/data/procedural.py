@@ -6,6 +6,14 @@ the *shortest* exposure (t = 1): a value of 1 saturates the short frame, so with
 default -2/0/+2 EV bracket the reference (t = 4) saturates at 0.25 and the long frame
 (t = 16) at 1/16. The maps are built so that light sources and bright sky sit several
 thousand times above the darkest shadows, like real bracketed scenes.
+
+Colour, texture and range are calibrated against statistics of real radiance maps
+(`hdrkeras.data.scene_stats`, docs/synthetic_data.md): surfaces from a real-world
+material palette, 1/f and dead-leaves textures, smooth shading, per-scene black-body
+illuminants through an imperfect white balance, light sources and specular glints. The
+building blocks (`pink_noise`, `material_color`, `dead_leaves`, `foliage`,
+`textured_albedo`, `shading`, `scene_illuminants`, `specular_highlights`) take a
+`numpy.random.Generator` and a size so other generators (e.g. video) can reuse them.
 """
 
 import cv2
