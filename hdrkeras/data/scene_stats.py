@@ -148,7 +148,7 @@ def format_table(rows):
         for name in STAT_NAMES:
             v = stats[name]
             if isinstance(v, tuple):
-                cells.append(f"{v[0]:.3g} ({v[1]:.3g}-{v[2]:.3g})")
+                cells.append(f"{v[0]:.3g} ({v[1]:.3g} to {v[2]:.3g})")
             else:
                 cells.append(f"{v:.3g}")
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
