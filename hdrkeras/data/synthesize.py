@@ -25,6 +25,9 @@ Command line:
         [--height 256] [--width 384] [--seed 0] [--motion small|large]
         [--num_exposures 3] [--ev_spacing 2] [--hdr_sources a.exr,b.hdr] [--workers 1]
         [--sample_png docs/images/synthetic_sample.png]
+    python -m hdrkeras.data.synthesize --stats DIR [--compare a.hdr,b.exr]
+        prints colour, range, clipping, light-source and texture statistics of the ground
+        truths under DIR (and of any radiance maps given), see `scene_stats`.
 """
 
 import concurrent.futures
@@ -528,8 +531,36 @@ def _define_flags():
                       "radiance from instead of procedural maps.")
     flags.DEFINE_integer("workers", 1, "Parallel worker processes.")
     flags.DEFINE_string("sample_png", None, "Also save a contact sheet of the first scene.")
-    flags.mark_flag_as_required("out")
+    flags.DEFINE_string("stats", None, "Print the statistics of the ground truths under "
+                        "this dataset root (or folder of .hdr/.exr) instead of writing one.")
+    flags.DEFINE_list("compare", None, "With --stats: radiance maps (.hdr/.exr) to measure "
+                      "the same way, side by side.")
     return flags.FLAGS
+
+
+def print_stats(root, compare=None, out=sys.stdout):
+    """Prints the `scene_stats` table of a generated set (median (min-max)) and of each
+    radiance map in `compare`; returns (set summary, [(path, stats)])."""
+    from hdrkeras.data import scene_stats
+
+    rows = []
+    summary = None
+    if root:
+        paths = scene_stats.dataset_hdr_paths(root, HDR_NAME)
+        if not paths:
+            raise DataError(f"--stats {root}: no {HDR_NAME} under <split>/<scene>/ and no "
+                            f".hdr/.exr files")
+        summary = scene_stats.summarize([scene_stats.image_stats(read_hdr(p)) for p in paths])
+        rows.append((f"{os.path.basename(os.path.abspath(root))} ({len(paths)} scenes)", summary))
+    measured = []
+    for path in compare or ():
+        if not os.path.isfile(path):
+            raise DataError(f"--compare: file not found: {path}")
+        stats = scene_stats.image_stats(read_hdr(path))
+        measured.append((path, stats))
+        rows.append((os.path.basename(path), stats))
+    print(scene_stats.format_table(rows), file=out, flush=True)
+    return summary, measured
 
 
 def main(argv):
@@ -539,6 +570,11 @@ def main(argv):
         print(f"synthesize: error: unexpected arguments: {' '.join(argv[1:])}", file=sys.stderr)
         return 2
     try:
+        if FLAGS.stats or FLAGS.compare:
+            print_stats(FLAGS.stats, FLAGS.compare)
+            return 0
+        if not FLAGS.out:
+            raise ConfigError("--out is required (or --stats DIR to measure a dataset)")
         if FLAGS.scenes < 1:
             raise ConfigError(f"--scenes must be >= 1, got {FLAGS.scenes}")
 
