@@ -78,7 +78,7 @@ def test_align_high_scope_names(align_fixture):
                for k, v in weights.items()}
     assert not any("_low" in k for k in renamed)
     model = esbn_convert.build_from_state("align", renamed, {"name": "align_high"})
-    out = np.asarray(model([io["x_nonref"], io["x_ref"]], training=False))
+    out = np.asarray(model({"nonref": io["x_nonref"], "ref": io["x_ref"]}, training=False))
     np.testing.assert_allclose(out, io["out_output_low"], rtol=0,
                                atol=meta["tolerance"]["max_abs"])
 
@@ -137,7 +137,7 @@ def test_cli_converts_tf1_checkpoint(fusion_fixture, tmp_path):
     assert result.returncode == 0, result.stderr
     assert f"wrote {out} (fusion, 388,419 parameters)" in result.stdout
     model = keras.saving.load_model(out)
-    y = np.asarray(model([io["x_low"], io["x_mid"], io["x_high"]], training=False))
+    y = np.asarray(model({"x1": io["x_low"], "x2": io["x_mid"], "x3": io["x_high"]}, training=False))
     np.testing.assert_allclose(y, io["out_output_hdr"], rtol=0,
                                atol=meta["tolerance"]["max_abs"])
     # Unreadable checkpoint data: DataError naming the checkpoint, nothing written.
@@ -197,6 +197,6 @@ def test_cli_three_networks(align_fixture, fusion_fixture, tmp_path):
     assert sorted(os.listdir(out)) == ["align_high.keras", "align_low.keras", "fusion.keras"]
     model = keras.saving.load_model(out / "align_high.keras")
     assert model.name == "align_high"
-    y = np.asarray(model([io["x_nonref"], io["x_ref"]], training=False))
+    y = np.asarray(model({"nonref": io["x_nonref"], "ref": io["x_ref"]}, training=False))
     np.testing.assert_allclose(y, io["out_output_low"], rtol=0,
                                atol=meta["tolerance"]["max_abs"])

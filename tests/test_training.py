@@ -60,9 +60,9 @@ def test_fusion_needs_finished_alignment(tmp_path, records):
 
 def _restored_net(builder_name, ckpt_dir):
     """A fresh network restored through the checkpoint's object graph, as the runner does."""
-    from hdrkeras.models import esbn as esbn_models
+    from hdrkeras.models.esbn import ESBNAlign, ESBNFusion
 
-    build = esbn_models.build_fusion_net if builder_name == "fusion" else esbn_models.build_align_net
+    build = ESBNFusion if builder_name == "fusion" else ESBNAlign
     net = build(name=builder_name)
     tf.train.Checkpoint(**{builder_name: net}).read(
         tf.train.latest_checkpoint(str(ckpt_dir))).expect_partial().assert_existing_objects_matched()

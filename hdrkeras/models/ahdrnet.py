@@ -7,6 +7,7 @@ checkpoints load through `hdrkeras.convert.ahdrnet`.
 
 import keras
 
+from hdrkeras.models import FRAME_INPUTS
 from hdrkeras.layers.dilated_residual_dense_block import DilatedResidualDenseBlock
 from hdrkeras.layers.spatial_attention import SpatialAttention
 
@@ -22,7 +23,8 @@ def _conv(filters, kernel, name):
 class AHDRNet(keras.Model):
     """Attention-guided merge of three exposures into one HDR image.
 
-    Inputs (a list, in this order), each float32 [B, H, W, nChannel] NHWC, RGB:
+    Inputs: a dict (the contract of hdrkeras.models), each float32 [B, H, W, nChannel]
+    NHWC, RGB:
       x1: short (non-reference) frame, x2: reference (middle) frame, x3: long frame;
       channels 0:3 = H_i = L_i**2.2 / t_i (linear HDR domain), 3:6 = L_i (gamma LDR in
       [0,1]).
@@ -52,9 +54,9 @@ class AHDRNet(keras.Model):
         conv3 = _conv(3, 3, "conv3")
 
         # === Functional model ===
-        inputs = [keras.Input(shape=(None, None, nChannel), name=n) for n in ("x1", "x2", "x3")]
-        f1, f2, f3 = (keras.layers.LeakyReLU(_LRELU_SLOPE, name=f"lrelu{i}")(conv1(x))
-                      for i, x in zip((1, 2, 3), inputs))
+        inputs = {n: keras.Input(shape=(None, None, nChannel), name=n) for n in FRAME_INPUTS}
+        f1, f2, f3 = (keras.layers.LeakyReLU(_LRELU_SLOPE, name=f"lrelu{i}")(conv1(inputs[n]))
+                      for i, n in zip((1, 2, 3), FRAME_INPUTS))
         f1 = att1([f1, f2])
         f3 = att3([f3, f2])
         f = conv2(keras.layers.Concatenate(name="cat_frames")([f1, f2, f3]))

@@ -13,7 +13,8 @@ from hdrkeras.layers.pad_to_multiple import PLACEMENTS, PadToMultiple
 from hdrkeras.layers.residual_swin_group import ResidualSwinGroup
 from hdrkeras.layers.shifted_window_mask import ShiftedWindowMask
 from hdrkeras.layers.spatial_attention import SpatialAttention
-from hdrkeras.models.sctnet import TORCH_CONV_INIT, stochastic_depth_rates
+from hdrkeras.layers.torch_compat import TORCH_CONV_INIT, stochastic_depth_rates
+from hdrkeras.models import FRAME_INPUTS
 
 
 @keras.saving.register_keras_serializable(package="hdrkeras")
@@ -86,9 +87,8 @@ class HDRTransformer(keras.Model):
 
         # === Functional model ===
         ops = keras.ops
-        x1_in = keras.Input((None, None, 6), name="x1")
-        x2_in = keras.Input((None, None, 6), name="x2")
-        x3_in = keras.Input((None, None, 6), name="x3")
+        inputs = {k: keras.Input((None, None, 6), name=k) for k in FRAME_INPUTS}
+        x1_in, x2_in, x3_in = (inputs[k] for k in FRAME_INPUTS)
         x = pad(ops.concatenate([x1_in, x2_in, x3_in], axis=-1))
         f1 = conv_f1(x[..., 0:6])
         f2 = conv_f2(x[..., 6:12])
@@ -105,8 +105,7 @@ class HDRTransformer(keras.Model):
         out = ops.sigmoid(conv_last(f2 + res))
         if crop_output:
             out = CropPadding(window_size, padding, name="crop")([out, x1_in])
-        super().__init__(inputs={"x1": x1_in, "x2": x2_in, "x3": x3_in}, outputs=out,
-                         **kwargs)
+        super().__init__(inputs=inputs, outputs=out, **kwargs)
 
         # === Config ===
         self.embed_dim = int(embed_dim)
