@@ -19,6 +19,7 @@ import keras
 import tensorflow as tf
 
 from hdrkeras.layers.frame_inputs import FrameInputs
+from hdrkeras.losses import MuLawL1
 from hdrkeras.methods import register
 from hdrkeras.methods.base import Method, Stage, TrainTask
 from hdrkeras.models import ALIGN_INPUTS, frame_dict
@@ -93,6 +94,7 @@ class FusionTask(TrainTask):
         self.joint = joint
         self.trainable = ("align_low", "align_high", "fusion") if joint else ("fusion",)
         self.inputs = FrameInputs("esbn")
+        self.loss_fn = MuLawL1(loss_weight=2.0)
         self._inference = None
 
     def forward(self, ldr, exposures, training):
@@ -110,9 +112,10 @@ class FusionTask(TrainTask):
 
     def loss(self, batch, training=True):
         hdr, a_low, a_high = self.forward(batch["ldr"], batch["exposures"], training)
+        gt = tf.maximum(batch["hdr"], 0.0)
         # Official: |T(out)*2-1 - T(gt)*2-1| averaged, i.e. twice the mu-law L1.
-        l1 = tf.reduce_mean(tf.abs(mu_law(hdr) - mu_law(tf.maximum(batch["hdr"], 0.0)))) * 2.0
-        previews = {"hdr_mu": mu_law(hdr), "gt_mu": mu_law(tf.maximum(batch["hdr"], 0.0)),
+        l1 = self.loss_fn(hdr, gt)
+        previews = {"hdr_mu": mu_law(hdr), "gt_mu": mu_law(gt),
                     "aligned_low": a_low, "aligned_high": a_high}
         return l1, {"l1_mu": l1 * 0.5}, previews
 

@@ -13,6 +13,7 @@ import keras
 import tensorflow as tf
 
 from hdrkeras.layers.frame_inputs import FrameInputs
+from hdrkeras.losses import MuLawL1
 from hdrkeras.methods import register
 from hdrkeras.methods.backbones import Schedule, get_backbone
 from hdrkeras.methods.base import Method, Stage, TrainTask
@@ -47,7 +48,7 @@ class BackboneTask(TrainTask):
         pred = tf.cast(net(frame_dict(frames), training=training), tf.float32)
         gt = tf.maximum(tf.cast(batch["hdr"], tf.float32), 0.0)
         total = self.loss_fn(pred, gt)
-        l1_mu = tf.reduce_mean(tf.abs(mu_law(pred) - mu_law(gt)))
+        l1_mu = MuLawL1()(pred, gt)
         return total, {"l1_mu": l1_mu}, {"hdr_mu": mu_law(pred), "gt_mu": mu_law(gt),
                                          "reference": batch["ldr"][:, 1]}
 
@@ -59,7 +60,7 @@ class BackboneTask(TrainTask):
 
 def _loss_for(backbone_name, options):
     """The loss each backbone's own paper trains it with."""
-    from hdrkeras.losses import MuLawL1, SCTNetLoss
+    from hdrkeras.losses import SCTNetLoss
 
     if backbone_name in ("sctnet", "hdr_transformer"):
         # JointReconPerceptualLoss of both official repositories.
