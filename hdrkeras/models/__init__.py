@@ -5,7 +5,9 @@ The network contract (every architecture, ESBN's two nets included):
 - A `keras.Model` subclass built functionally in `__init__` (see fshdr.py), registered
   with `@keras.saving.register_keras_serializable(package="hdrkeras")`, whose
   `get_config()` returns exactly its constructor arguments (plus Keras' `name` and
-  `trainable`), so `from_config(config) == cls(**config)` and `.keras` files load.
+  `trainable`), so `from_config(config) == cls(**config)` and `.keras` files load. The
+  `NetworkConfig` mixin does that once for all: `__init__` ends with
+  `self.set_config(arg=value, ...)` (the normalised constructor arguments).
 - One input structure: a dict of named NHWC frames. Every three-frame merging network
   (AHDRNet, FSHDR, HDR-Transformer, SCTNet, ESBN's fusion net) takes FRAME_INPUTS =
   {"x1", "x2", "x3"}: the frames in increasing exposure, "x2" the reference, each
@@ -35,3 +37,21 @@ def frame_dict(frames, names=FRAME_INPUTS):
     if len(frames) != len(names):
         raise ValueError(f"expected {len(names)} frames ({', '.join(names)}), got {len(frames)}")
     return dict(zip(names, frames))
+
+
+class NetworkConfig:
+    """Mixin (before keras.Model in the bases): the constructor arguments handed to
+    `set_config` become attributes and are what `get_config` returns."""
+
+    def set_config(self, **config):
+        self._config_keys = tuple(config)
+        for key, value in config.items():
+            setattr(self, key, value)
+
+    def get_config(self):
+        return {**{k: getattr(self, k) for k in self._config_keys},
+                "name": self.name, "trainable": self.trainable}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)

@@ -7,9 +7,9 @@ checkpoints load through `hdrkeras.convert.ahdrnet`.
 
 import keras
 
-from hdrkeras.models import FRAME_INPUTS
 from hdrkeras.layers.dilated_residual_dense_block import DilatedResidualDenseBlock
 from hdrkeras.layers.spatial_attention import SpatialAttention
+from hdrkeras.models import FRAME_INPUTS, NetworkConfig
 
 # torch.nn.LeakyReLU() default slope used after conv1 and inside the attention modules.
 _LRELU_SLOPE = 0.01
@@ -20,7 +20,7 @@ def _conv(filters, kernel, name):
 
 
 @keras.saving.register_keras_serializable(package="hdrkeras")
-class AHDRNet(keras.Model):
+class AHDRNet(NetworkConfig, keras.Model):
     """Attention-guided merge of three exposures into one HDR image.
 
     Inputs: a dict (the contract of hdrkeras.models), each float32 [B, H, W, nChannel]
@@ -70,21 +70,5 @@ class AHDRNet(keras.Model):
         super().__init__(inputs=inputs, outputs=hdr, **kwargs)
 
         # === Config ===
-        self.nChannel = nChannel
-        self.nDenselayer = nDenselayer
-        self.nFeat = nFeat
-        self.growthRate = growthRate
-
-    def get_config(self):
-        return {
-            "nChannel": self.nChannel,
-            "nDenselayer": self.nDenselayer,
-            "nFeat": self.nFeat,
-            "growthRate": self.growthRate,
-            "name": self.name,
-            "trainable": self.trainable,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
+        self.set_config(
+            nChannel=nChannel, nDenselayer=nDenselayer, nFeat=nFeat, growthRate=growthRate)

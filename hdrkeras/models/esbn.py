@@ -17,7 +17,7 @@ import keras
 
 from hdrkeras.layers.crop_padding import CropPadding
 from hdrkeras.layers.pad_to_multiple import PadToMultiple
-from hdrkeras.models import ALIGN_INPUTS, FRAME_INPUTS
+from hdrkeras.models import ALIGN_INPUTS, FRAME_INPUTS, NetworkConfig
 
 
 # Official hyperparameters: tf.contrib.layers.batch_norm(decay=0.9, epsilon=1e-5,
@@ -52,7 +52,7 @@ def _head(x, unit_output, name):
 
 
 @keras.saving.register_keras_serializable(package="hdrkeras")
-class ESBNAlign(keras.Model):
+class ESBNAlign(NetworkConfig, keras.Model):
     """ESBN alignment net: re-synthesises a non-reference exposure aligned to the reference.
 
     Two-way encoder (separate weights for the non-reference and the reference frame: 5x5
@@ -137,26 +137,14 @@ class ESBNAlign(keras.Model):
         super().__init__(inputs=inputs, outputs=out, name=name, **kwargs)
 
         # === Config ===
-        self.filters = f
-        self.num_res_blocks = int(num_res_blocks)
-        self.bn_momentum = float(bn_momentum)
-        self.bn_epsilon = float(bn_epsilon)
-        self.leaky_slope = float(leaky_slope)
-        self.unit_output = bool(unit_output)
-
-    def get_config(self):
-        return {"filters": self.filters, "num_res_blocks": self.num_res_blocks,
-                "bn_momentum": self.bn_momentum, "bn_epsilon": self.bn_epsilon,
-                "leaky_slope": self.leaky_slope, "unit_output": self.unit_output,
-                "name": self.name, "trainable": self.trainable}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
+        self.set_config(
+            filters=f, num_res_blocks=int(num_res_blocks), bn_momentum=float(bn_momentum),
+            bn_epsilon=float(bn_epsilon), leaky_slope=float(leaky_slope),
+            unit_output=bool(unit_output))
 
 
 @keras.saving.register_keras_serializable(package="hdrkeras")
-class ESBNFusion(keras.Model):
+class ESBNFusion(NetworkConfig, keras.Model):
     """ESBN merging net: fuses the aligned short, reference and aligned long frames.
 
     Per-exposure 3x3 convs (separate weights) + LeakyReLU, a 3x3 merge conv, one residual
@@ -208,17 +196,6 @@ class ESBNFusion(keras.Model):
         super().__init__(inputs=inputs, outputs=out, name=name, **kwargs)
 
         # === Config ===
-        self.filters = f
-        self.growth_rate = int(growth_rate)
-        self.num_dense_layers = int(num_dense_layers)
-        self.leaky_slope = float(leaky_slope)
-        self.unit_output = bool(unit_output)
-
-    def get_config(self):
-        return {"filters": self.filters, "growth_rate": self.growth_rate,
-                "num_dense_layers": self.num_dense_layers, "leaky_slope": self.leaky_slope,
-                "unit_output": self.unit_output, "name": self.name, "trainable": self.trainable}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
+        self.set_config(
+            filters=f, growth_rate=int(growth_rate), num_dense_layers=int(num_dense_layers),
+            leaky_slope=float(leaky_slope), unit_output=bool(unit_output))

@@ -6,15 +6,15 @@ layer for layer, so official checkpoints load through `hdrkeras.convert.fshdr`.
 
 import keras
 
-from hdrkeras.models import FRAME_INPUTS
 from hdrkeras.layers.stacked_dilated_conv import StackedDilatedConv
+from hdrkeras.models import FRAME_INPUTS, NetworkConfig
 
 _NFEAT = 64  # hard-coded in the official constructor
 _SLOPE = 0.2  # LeakyReLU slope of relu1..relu15 (0.3 inside SDC)
 
 
 @keras.saving.register_keras_serializable(package="hdrkeras")
-class FSHDR(keras.Model):
+class FSHDR(NetworkConfig, keras.Model):
     """Three-stream merge with pairwise fusion branches and stacked dilated convs.
 
     Inputs: a dict (the contract of hdrkeras.models), each float32 [B, H, W, nChannel]
@@ -62,11 +62,5 @@ class FSHDR(keras.Model):
         super().__init__(inputs=inputs, outputs=hdr, **kwargs)
 
         # === Config ===
-        self.nChannel = nChannel
-
-    def get_config(self):
-        return {"nChannel": self.nChannel, "name": self.name, "trainable": self.trainable}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
+        self.set_config(
+            nChannel=nChannel)
