@@ -159,7 +159,8 @@ def _physical_memory():
 
 
 def make_crop_decoder(schema, prefix="", has_extras=True, *, num_frames, patch_size, targets=()):
-    """The pipeline's record parser: decode_crops(serialized, offsets_fn, crops) -> dict of `crops` aligned crops.
+    """The pipeline's record parser: decode_crops(serialized, offsets_fn, crops) -> dict of
+    `crops` aligned crops.
 
     offsets_fn(height, width) -> (ys, xs), int32 [crops] top-left corners. For hdrkeras
     records only the cropped rows are decoded (tf.strings.substr on the raw blobs), so a
