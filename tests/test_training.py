@@ -214,3 +214,23 @@ def test_xla_mixed_precision_and_mirrored_steps_train(tmp_path, records, options
     fresh = [v.numpy() for v in task.networks["align_low"].weights]
     for a, b in zip(restored, fresh):
         np.testing.assert_array_equal(a, b)
+
+
+def test_a_corrupt_record_stops_training_with_its_shard_named(tmp_path, records):
+    """A payload bit flip (framing intact, so the start-up scan passes) met at step 1 is a
+    RecordError naming the shard and the record, not TF's bare DataLossError."""
+    import shutil
+
+    from hdrkeras.data import tfrecord
+    from hdrkeras.errors import RecordError
+
+    train = tmp_path / "train"
+    shutil.copytree(records / "train", train)
+    shard = sorted(train.glob("*.tfrecord"))[0]
+    data = bytearray(shard.read_bytes())
+    offset, length = tfrecord.record_spans(str(shard))[1]
+    data[offset + tfrecord.HEADER_BYTES + length // 2] ^= 0xFF
+    shard.write_bytes(bytes(data))
+    cfg = _config(tmp_path, records, train_records=str(train), val_source=None, preview_every=0)
+    with pytest.raises(RecordError, match=rf"{shard.name}: record 1 is corrupt"):
+        run(methods.get("esbn"), "align_low", cfg, log=lambda s: None)
