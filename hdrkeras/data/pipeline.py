@@ -119,7 +119,7 @@ def check_records(records, *, user, num_frames, ground_truth=True, targets=()):
     if ground_truth and not info["has_hdr"]:
         hint = (" (these are SelfHDR target records)" if S.Y_COLOR in info["targets"] else "")
         raise RecordError(f"records {where} hold {holds}{hint}; {user} trains against ground "
-                          f"truth: make its records with tfrecord_tools/make_tfrecord.py")
+                          f"truth: make its records with make_tfrecord")
     missing = [t for t in targets if t not in info["targets"]]
     if missing:
         raise RecordError(f"records {where} hold {holds}; {user} needs the training targets "
