@@ -125,5 +125,5 @@ def load_reference(name, state_dict, config=None, *, rgb=False):
 def parity_forward(name, state_dict, config, inputs):
     """NCHW BGR x1, x2, x3 -> {"out_hdr": NCHW} exactly as the official forward."""
     model = load_reference(name, state_dict, config)
-    xs = [nchw_to_nhwc(inputs[k]) for k in ("x1", "x2", "x3")]
+    xs = {k: nchw_to_nhwc(inputs[k]) for k in ("x1", "x2", "x3")}
     return {"out_hdr": nhwc_to_nchw(model(xs, training=False))}

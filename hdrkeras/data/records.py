@@ -2,10 +2,10 @@
 
 Scenes mode writes one record per scene (crops are drawn on the fly by the pipeline).
 Patches mode follows ESBN's protocol: every patch_size x patch_size window on a stride
-grid, optionally in all 8 rotations/flips (hdrkeras.ops.dihedral), in one global random order. The order is a
-uniform random permutation without holding the dataset in memory: each patch is
-assigned its final position up front, workers append patches to per-shard bucket files,
-then each shard is assembled (one shard in memory) and sorted by position.
+grid, optionally in all 8 rotations/flips (hdrkeras.ops.dihedral), in one global random
+order. The order is a uniform random permutation without holding the dataset in memory:
+each patch is assigned its final position up front, workers append patches to per-shard
+bucket files, then each shard is assembled (one shard in memory) and sorted by position.
 """
 
 import concurrent.futures

@@ -28,7 +28,8 @@ from hdrkeras.errors import ConfigError
 from hdrkeras.layers.frame_inputs import FrameInputs
 from hdrkeras.methods.backbones import get_backbone
 from hdrkeras.methods.base import Method, PerceptualOptions, Stage, TrainTask, register
-from hdrkeras.methods.supervised import backbone_inputs, build_backbone_inference_model
+from hdrkeras.methods.supervised import build_backbone_inference_model
+from hdrkeras.models import frame_dict
 from hdrkeras.ops.tonemap import mu_law
 from hdrkeras.predictor import keras_predictor
 from hdrkeras.tiling import run_tiled
@@ -74,7 +75,7 @@ class _SelfHDRTask(TrainTask):
     def _forward(self, ldr, exposures, training):
         frames = self.inputs(ldr, exposures)
         net = self.networks["backbone"]
-        return frames, tf.cast(net(backbone_inputs(net, frames), training=training), tf.float32)
+        return frames, tf.cast(net(frame_dict(frames), training=training), tf.float32)
 
     def inference_model(self):
         if self._inference is None:
