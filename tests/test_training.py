@@ -234,3 +234,19 @@ def test_a_corrupt_record_stops_training_with_its_shard_named(tmp_path, records)
     cfg = _config(tmp_path, records, train_records=str(train), val_source=None, preview_every=0)
     with pytest.raises(RecordError, match=rf"{shard.name}: record 1 is corrupt"):
         run(methods.get("esbn"), "align_low", cfg, log=lambda s: None)
+
+
+def test_records_without_ground_truth_are_refused_before_training(tmp_path, records):
+    """Records that cannot feed the method (here: no ground truth, as SelfHDR's target
+    records) stop the run before any step, naming the folder and what it holds."""
+    from hdrkeras.data import kalantari, records as rec
+    from hdrkeras.errors import RecordError
+
+    rec.write_records(kalantari.list_scenes(str(records / "synthetic"), "train",
+                                            ground_truth=False),
+                      str(tmp_path / "no_gt"), split="train", mode="scenes")
+    cfg = _config(tmp_path, records, train_records=str(tmp_path / "no_gt"), val_source=None)
+    with pytest.raises(RecordError, match=r"without ground truth.*method esbn, stage "
+                                          r"align_low trains against ground truth"):
+        run(methods.get("esbn"), "align_low", cfg, log=lambda s: None)
+    assert not (tmp_path / "run").exists()

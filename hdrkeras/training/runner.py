@@ -408,6 +408,11 @@ def train_stage(method, stage_name, config: RunConfig, previous, strategy, log=p
         step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
 
     train_records = method.train_records(stage_name, config, previous)
+    if method.kind == "image":  # video methods read clips their own way
+        pipeline.check_records(train_records, user=f"method {method.name}, stage {stage_name}",
+                               num_frames=method.num_frames,
+                               ground_truth="hdr" in task.batch_keys,
+                               targets=[k for k in task.batch_keys if k != "hdr"])
     dataset = method.train_dataset(stage_name, config, hp, previous)
     checkpoint_iterator = config.deterministic and config.strategy == "default"
     if config.strategy == "default":
