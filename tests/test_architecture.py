@@ -1,6 +1,7 @@
-"""The import rules of docs/ARCHITECTURE.md, checked on the source: no import circle between
-hdrkeras modules (imports inside functions included), and no module imports a layer
-below its own (command-line `__main__` modules are front ends and may import anything)."""
+"""The import rules of docs/ARCHITECTURE.md, checked on the source: no import circle
+between hdrkeras modules (imports inside functions included), and no module imports one
+of a later layer than its own (`__main__` modules are front ends and may import anything).
+"""
 
 import ast
 import pathlib
@@ -98,7 +99,7 @@ def test_no_import_circle():
     assert not cycles, cycles
 
 
-def test_no_module_imports_a_lower_layer():
+def test_no_module_imports_a_later_layer():
     graph = _graph()
     assert {_part(m) for m in graph} - {None} <= set(LAYERS), "a new part needs a layer"
     wrong = []
