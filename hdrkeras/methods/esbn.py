@@ -145,7 +145,7 @@ class ESBN(Method):
               steps=50_000, batch_size=4, patch_size=256, learning_rate=1e-5),
     )
 
-    def checkpoint_role(self, state_dict, source):
+    def checkpoint_role(self, state_dict, source, roles):
         """Fusion or alignment from the variable names (an alignment net without a role is
         align_low: both nets share their names, only the user knows which one it is)."""
         return detect_role(state_dict, source)

@@ -17,11 +17,10 @@ frames and the target records carry no GT.
 
 import dataclasses
 import os
+from typing import Optional
 
 import numpy as np
 import tensorflow as tf
-
-from typing import Optional
 
 from hdrkeras.data.schema import ALIGNED, Y_COLOR, Y_STRU
 from hdrkeras.errors import ConfigError
@@ -234,6 +233,13 @@ class SelfHDR(Method):
     def train_records(self, stage_name, config, previous):
         source = {"structure": "targets", "reconstruction": "stru_targets"}[stage_name]
         return previous[source]["records"]
+
+    def official_roles(self, options):
+        """SelfHDR's released checkpoints are its backbones' (models/<backbone>.py)."""
+        return {"network": self.parse_options(options).backbone_name}
+
+    def from_official(self, networks, options):
+        return build_backbone_inference_model(networks["network"], self.name)
 
     def build_inference_model(self, config=None):
         config = dict(config or {})
