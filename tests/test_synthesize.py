@@ -345,6 +345,6 @@ def test_cli_bad_arguments(tmp_path, args, message):
         args.append(f"--out={tmp_path / 'out'}")
     r = _cli("--height=40", "--width=48", *args)
     assert r.returncode != 0
-    lines = [l for l in r.stderr.splitlines() if l.startswith("synthesize: error:")]
+    lines = [l for l in r.stderr.splitlines() if l.startswith("error:")]
     assert len(lines) == 1 and message in lines[0], r.stderr
     assert "Traceback" not in r.stderr

@@ -44,7 +44,7 @@ import cv2
 import numpy as np
 
 from hdrkeras.data import procedural
-from hdrkeras.errors import ConfigError, DataError, HDRKerasError
+from hdrkeras.errors import ConfigError, DataError
 from hdrkeras.io import read_hdr, read_ldr, write_hdr, write_ldr
 from hdrkeras.io.atomic import atomic_path, atomic_write_text
 from hdrkeras.ops import response, tonemap
@@ -567,39 +567,34 @@ def main(argv):
     from absl import flags
     FLAGS = flags.FLAGS
     if len(argv) > 1:
-        print(f"synthesize: error: unexpected arguments: {' '.join(argv[1:])}", file=sys.stderr)
-        return 2
-    try:
-        if FLAGS.stats or FLAGS.compare:
-            print_stats(FLAGS.stats, FLAGS.compare)
-            return 0
-        if not FLAGS.out:
-            raise ConfigError("--out is required (or --stats DIR to measure a dataset)")
-        if FLAGS.scenes < 1:
-            raise ConfigError(f"--scenes must be >= 1, got {FLAGS.scenes}")
+        raise ConfigError(f"unexpected arguments: {' '.join(argv[1:])}")
+    if FLAGS.stats or FLAGS.compare:
+        print_stats(FLAGS.stats, FLAGS.compare)
+        return 0
+    if not FLAGS.out:
+        raise ConfigError("--out is required (or --stats DIR to measure a dataset)")
+    if FLAGS.scenes < 1:
+        raise ConfigError(f"--scenes must be >= 1, got {FLAGS.scenes}")
 
-        def progress(done, total, rel, seconds, kind):
-            print(f"[{done}/{total}] {rel} ({kind}, {seconds:.1f} s)", flush=True)
+    def progress(done, total, rel, seconds, kind):
+        print(f"[{done}/{total}] {rel} ({kind}, {seconds:.1f} s)", flush=True)
 
-        summary = synthesize_dataset(
-            FLAGS.out, num_train=FLAGS.scenes, num_test=FLAGS.test_scenes,
-            height=FLAGS.height, width=FLAGS.width, seed=FLAGS.seed, motion=FLAGS.motion,
-            num_exposures=FLAGS.num_exposures, ev_spacing=FLAGS.ev_spacing,
-            hdr_sources=FLAGS.hdr_sources, workers=FLAGS.workers, progress=progress)
-        print(f"wrote {summary['num_train']} training and {summary['num_test']} test scenes "
-              f"to {summary['out_dir']} in {summary['seconds']:.1f} s", flush=True)
-        if FLAGS.sample_png:
-            first = summary["train"][0]
-            render_sample_sheet(os.path.join(summary["out_dir"], TRAIN_DIR, first),
-                                FLAGS.sample_png)
-            print(f"wrote {FLAGS.sample_png}", flush=True)
-    except HDRKerasError as e:
-        print(f"synthesize: error: {e}", file=sys.stderr)
-        return 1
+    summary = synthesize_dataset(
+        FLAGS.out, num_train=FLAGS.scenes, num_test=FLAGS.test_scenes,
+        height=FLAGS.height, width=FLAGS.width, seed=FLAGS.seed, motion=FLAGS.motion,
+        num_exposures=FLAGS.num_exposures, ev_spacing=FLAGS.ev_spacing,
+        hdr_sources=FLAGS.hdr_sources, workers=FLAGS.workers, progress=progress)
+    print(f"wrote {summary['num_train']} training and {summary['num_test']} test scenes "
+          f"to {summary['out_dir']} in {summary['seconds']:.1f} s", flush=True)
+    if FLAGS.sample_png:
+        first = summary["train"][0]
+        render_sample_sheet(os.path.join(summary["out_dir"], TRAIN_DIR, first),
+                            FLAGS.sample_png)
+        print(f"wrote {FLAGS.sample_png}", flush=True)
     return 0
 
 
 if __name__ == "__main__":
-    from absl import app
+    from hdrkeras.cli import run_main
     _define_flags()
-    app.run(main)
+    run_main(main)
