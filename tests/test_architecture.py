@@ -12,14 +12,14 @@ PACKAGE = pathlib.Path(REPO_ROOT) / "hdrkeras"
 
 # Layer of each top-level part of the package (docs/ARCHITECTURE.md, "Layers").
 LAYERS = {
-    "errors": 0, "registry": 0, "tf_runtime": 0, "cli": 0,
+    "errors": 0, "registry": 0, "tf_runtime": 0, "cli": 0, "checks": 0,
     "io": 1, "ops": 1,
     "data": 2,
     "layers": 3, "models": 3, "losses": 3, "metrics": 3, "vgg": 3,
     "saving": 4, "tiling": 4, "predictor": 4, "convert": 4,
     "methods": 5,
     "training": 6, "export": 6, "evaluation": 6,
-    "inference": 7, "bench": 7,
+    "inference": 7, "bench": 7, "video_inference": 7, "video_evaluation": 7,
 }
 
 
