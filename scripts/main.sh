@@ -24,7 +24,8 @@ fi
 echo "== 2/5 training ESBN (align_low, align_high, fusion, joint)"
 common=(--method esbn --run_dir "$WORK/runs/esbn" --train_records "$WORK/records/train"
         --val "$WORK/records/test" --patch_size "$PATCH" --batch_size "$BATCH"
-        --log_every 25 --checkpoint_every 50 --preview_every 50 --validate_every 1000000)
+        --log_every 25 --checkpoint_every 50 --preview_every 50
+        --validate_every "${VALIDATE_EVERY:-100}")
 $PY train/fit.py "${common[@]}" --stage align_low --steps "$STEPS_ALIGN"
 $PY train/fit.py "${common[@]}" --stage align_high --steps "$STEPS_ALIGN"
 $PY train/fit.py "${common[@]}" --stage fusion --steps "$STEPS_FUSION" --learning_rate 1e-3
