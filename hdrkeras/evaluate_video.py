@@ -42,16 +42,22 @@ flags.DEFINE_integer("num_exposures", None, "Exposure levels the --model was tra
 flags.DEFINE_multi_string("extra_input", [], "NAME=VALUE of a scalar extra input the "
                           "--model declares, e.g. sensitivity=15 (DeAltHDR); repeatable.",
                           **_F)
-flags.DEFINE_integer("tile", None, "Tile size (default: whole frames, streaming).", **_F)
+flags.DEFINE_integer("tile", None, "Tile size; 0: whole frames, streaming with per-frame "
+                     "reuse (default: whole frames if a window fits in --max_memory_gb, else "
+                     "the largest tile that does).", **_F)
+flags.DEFINE_float("max_memory_gb", 4.0, "Memory bound of the automatic tiling (GB); the "
+                   "machine's available memory lowers it further.", **_F)
 flags.DEFINE_integer("overlap", 32, "Overlap of neighbouring tiles.", **_F)
 
 
 def main(argv):
-    from hdrkeras import video_evaluation, video_inference
+    from hdrkeras import checks, tiling, video_evaluation, video_inference
     from hdrkeras.data.video_folder import folder_sequence
 
     if len(argv) > 1:
         raise ConfigError(f"unexpected arguments: {' '.join(argv[1:])}")
+    tiling.tool_tile(FLAGS.tile)
+    checks.positive_float("--max_memory_gb", FLAGS.max_memory_gb)
     if not FLAGS.input:
         raise ConfigError("--input is required (a folder of frames with ground truth)")
     if FLAGS.ground_truth and len(FLAGS.ground_truth) != len(FLAGS.input):
@@ -86,7 +92,8 @@ def main(argv):
             m.check_sequence(seq)
     print(f"scoring {len(models)} model(s) on {len(sequences)} sequence(s)", flush=True)
     rows = video_evaluation.evaluate(models, sequences, lanhdr=FLAGS.lanhdr,
-                                     tile=FLAGS.tile, overlap=FLAGS.overlap)
+                                     tile=tiling.tool_tile(FLAGS.tile), overlap=FLAGS.overlap,
+                                     max_memory_gb=FLAGS.max_memory_gb)
     csv_path, md_path = video_evaluation.write_reports(rows, FLAGS.out, FLAGS.lanhdr)
     print()
     print(video_evaluation.markdown_table(rows, FLAGS.lanhdr))

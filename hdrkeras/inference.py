@@ -72,7 +72,7 @@ def _load_saved_model(sm_dir):
         return signature(**{k: tf.constant(v) for k, v in feeds.items()})["hdr"].numpy()
 
     extra = sorted(set(signature.structured_input_signature[1]) - {"ldr", "exposures"})
-    predictor = Predictor(fn, sm_dir, num_frames, name, extra)
+    predictor = Predictor(fn, sm_dir, num_frames, name, extra, method=meta.get("method"))
     predictor._loaded = loaded  # keeps the restored variables alive
     return predictor
 
