@@ -37,7 +37,7 @@ def image_methods():
     """Registered methods that reconstruct from a still bracket (video methods excluded)."""
     from hdrkeras import methods
 
-    return [n for n in methods.names() if not getattr(methods.get(n), "video", False)]
+    return [n for n in methods.names() if methods.get(n).kind == "image"]
 
 
 def _size(text, flag):
