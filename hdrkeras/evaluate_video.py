@@ -13,6 +13,7 @@ hdrkeras/video_evaluation.py). Writes OUT/metrics.csv and OUT/metrics.md and pri
 table.
 """
 
+import collections
 import os
 from absl import flags
 
@@ -80,6 +81,12 @@ def main(argv):
         names += [b for b in video_evaluation.BASELINES if b not in names]
     config = {"num_frames": FLAGS.frames} if FLAGS.frames else None
     models += [video_inference.streaming_model(method=m, config=config) for m in names]
+    # An export is named after its method; beside that method's baseline (or another
+    # export of it) its rows would merge, so such a --model is labelled with its path.
+    counts = collections.Counter(m.name for m in models)
+    for m, path in zip(models, FLAGS.model):
+        if counts[m.name] > 1:
+            m.name = f"{m.name} ({path})"
     for seq in sequences:  # every model/sequence mismatch before any work
         for m in models:
             m.check_sequence(seq)

@@ -137,12 +137,14 @@ def _fmt(value, metric):
     return f"{value:.4f}" if "ssim" in metric else f"{value:.2f}"
 
 
-def markdown_table(rows, metrics=METRICS, titles=None):
+def markdown_table(rows, metrics=METRICS, titles=None, units=("Scenes", "s/scene")):
     """Markdown table of the per-model means (one row per model or baseline). `metrics`:
-    the row keys to show; `titles`: their column titles (default METRIC_TITLES)."""
+    the row keys to show; `titles`: their column titles (default METRIC_TITLES); `units`:
+    titles of the count and time columns (video rows time one frame, not a scene)."""
     titles = titles or METRIC_TITLES
     mean_rows = means(rows, metrics)
-    header = "| Model | Scenes | " + " | ".join(titles[m] for m in metrics) + " | s/scene |"
+    header = (f"| Model | {units[0]} | " + " | ".join(titles[m] for m in metrics)
+              + f" | {units[1]} |")
     rule = "|---|---:|" + "---:|" * len(metrics) + "---:|"
     lines = [header, rule]
     for r in mean_rows:
@@ -152,11 +154,11 @@ def markdown_table(rows, metrics=METRICS, titles=None):
     return "\n".join(lines) + "\n"
 
 
-def write_reports(rows, out_dir, metrics=METRICS, titles=None):
+def write_reports(rows, out_dir, metrics=METRICS, titles=None, units=("Scenes", "s/scene")):
     """Writes out_dir/metrics.csv and out_dir/metrics.md atomically; returns their paths."""
     os.makedirs(out_dir, exist_ok=True)
     csv_path = os.path.join(out_dir, "metrics.csv")
     md_path = os.path.join(out_dir, "metrics.md")
     atomic_write_text(csv_path, to_csv(rows, metrics))
-    atomic_write_text(md_path, markdown_table(rows, metrics, titles))
+    atomic_write_text(md_path, markdown_table(rows, metrics, titles, units))
     return csv_path, md_path

@@ -183,10 +183,14 @@ def evaluate(models, sequences, lanhdr=False, tile=None, overlap=32, log=print,
     return rows
 
 
+# Count and time columns of the tables: sequences, seconds per output frame.
+UNITS = ("Sequences", "s/frame")
+
+
 def write_reports(rows, out_dir, lanhdr=False):
     """OUT/metrics.csv (per-sequence rows, then a `mean` row per model) and OUT/metrics.md."""
-    return evaluation.write_reports(rows, out_dir, metric_names(lanhdr), TITLES)
+    return evaluation.write_reports(rows, out_dir, metric_names(lanhdr), TITLES, UNITS)
 
 
 def markdown_table(rows, lanhdr=False):
-    return evaluation.markdown_table(rows, metric_names(lanhdr), TITLES)
+    return evaluation.markdown_table(rows, metric_names(lanhdr), TITLES, UNITS)

@@ -69,12 +69,28 @@ def streaming_model(model=None, method=None, config=None, num_frames=None, num_e
         predictor = inference.load_model(model)
         if num_exposures is None:
             num_exposures = _metadata_exposures(predictor)
+    _check_extra(predictor, extra or {})
     n = predictor.num_frames if predictor.num_frames is not None else num_frames
     if n is None:
         raise ConfigError(f"{predictor.name}: the model does not fix its window size; give "
                           f"--frames")
     return WindowModel(predictor, int(n), name=predictor.name, num_exposures=num_exposures,
                        extra=extra)
+
+
+def _check_extra(predictor, extra):
+    """ConfigError before any work when --extra_input names an input the model does not
+    take, or leaves out one it declares."""
+    declared = set(predictor.extra_inputs)
+    unknown = sorted(set(extra) - declared)
+    if unknown:
+        takes = ", ".join(sorted(declared)) or "none"
+        raise ConfigError(f"{predictor.name} takes no extra input {', '.join(unknown)} "
+                          f"(its extra inputs: {takes})")
+    missing = sorted(declared - set(extra))
+    if missing:
+        raise ConfigError(f"{predictor.name} needs "
+                          + " ".join(f"--extra_input {k}=VALUE" for k in missing))
 
 
 def parse_extra_inputs(values):
