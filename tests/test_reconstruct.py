@@ -262,9 +262,9 @@ def _tiny_esbn(rng):
     from hdrkeras.models import esbn as nets
 
     model = build_esbn_inference_model(
-        nets.build_align_net(name="align_low", filters=8, num_res_blocks=1),
-        nets.build_align_net(name="align_high", filters=8, num_res_blocks=1),
-        nets.build_fusion_net(filters=8, growth_rate=4, num_dense_layers=2))
+        nets.ESBNAlign(name="align_low", filters=8, num_res_blocks=1),
+        nets.ESBNAlign(name="align_high", filters=8, num_res_blocks=1),
+        nets.ESBNFusion(name="fusion", filters=8, growth_rate=4, num_dense_layers=2))
     for v in model.weights:
         shape = tuple(v.shape)
         if v.path.endswith("kernel"):
