@@ -4,6 +4,7 @@
   python -m hdrkeras.convert --method esbn --checkpoint align_low=CKPT_LOW \\
       --checkpoint align_high=CKPT_HIGH --checkpoint fusion=CKPT_FUSION --out DIR
   python -m hdrkeras.convert --method dealthdr --checkpoint net_g.pth --out dealthdr.keras
+  python -m hdrkeras.convert --method lanhdr --checkpoint ckpt.pt --out lanhdr.keras
 
 `--checkpoint` is repeatable, each `[ROLE=]PATH` (PATH: a checkpoint prefix or a
 directory with a `checkpoint` index file). `--out` ending in `.keras` takes exactly one
@@ -30,7 +31,7 @@ FLAGS = flags.FLAGS
 def define_flags():
     """Defined only when run as a program, so importing this module (tests, other CLIs in
     one process) never collides with other tools' --method/--checkpoint/--out flags."""
-    flags.DEFINE_string("method", None, "Method whose official checkpoint to convert (esbn, dealthdr).")
+    flags.DEFINE_string("method", None, "Method whose official checkpoint to convert (esbn, dealthdr, lanhdr).")
     flags.DEFINE_multi_string("checkpoint", None,
                               "[ROLE=]PATH of an official checkpoint; repeatable.")
     flags.DEFINE_string("out", None, "Output .keras file, or a directory for several nets.")
@@ -103,10 +104,26 @@ def convert_dealthdr(specs, out):
     return write_models({"dealthdr": dealthdr.convert_checkpoint(path)}, out)
 
 
+def convert_lanhdr(specs, out):
+    """LAN-HDR: one official .pth (2E or 3E, told apart by its merge head) -> the video
+    inference model (ldr, exposures -> hdr); see hdrkeras.methods.lanhdr."""
+    from hdrkeras import methods
+    from hdrkeras.convert import torch_checkpoint
+
+    if len(specs) != 1:
+        raise ConfigError(f"lanhdr takes exactly one --checkpoint, got {len(specs)}")
+    path = specs[0][1]
+    print(f"converting {path} ...")
+    state_dict = torch_checkpoint.strip_module_prefix(torch_checkpoint.read_torch_checkpoint(path))
+    return write_models({"lanhdr": methods.get("lanhdr").convert_checkpoint(state_dict, path)},
+                        out)
+
+
 # method -> (converter, roles accepted in --checkpoint ROLE=PATH)
 CONVERTERS = {
     "esbn": (convert_esbn, ("align_low", "align_high", "fusion")),
     "dealthdr": (convert_dealthdr, ()),
+    "lanhdr": (convert_lanhdr, ()),
 }
 
 

@@ -1,0 +1,170 @@
+"""The `lanhdr` method: options, window inference model, streaming, export, official
+checkpoint import, training steps."""
+
+import numpy as np
+import pytest
+
+from conftest import load_fixture, run_saved_model_tf_only
+
+from hdrkeras import methods
+from hdrkeras.data.video_sequence import VideoSequence
+from hdrkeras.errors import ConfigError
+from hdrkeras.methods.streaming import stream
+
+TINY = {"ch": 8, "tdim": 4}
+
+
+def _sequence(n, nexps, h=21, w=30, seed=0):
+    rng = np.random.default_rng(seed)
+    pattern = (1.0, 4.0) if nexps == 2 else (1.0, 4.0, 16.0)
+    frames = [rng.random((h, w, 3), dtype=np.float32) for _ in range(n)]
+    return VideoSequence("s", frames, [pattern[i % nexps] for i in range(n)])
+
+
+def _window(seq, idx):
+    return (np.stack([seq.ldr(i) for i in idx])[None],
+            np.asarray([[seq.exposures[i] for i in idx]], np.float32))
+
+
+def test_options_and_window_sizes():
+    m = methods.get("lanhdr")
+    assert m.kind == "video"
+    assert m.parse_options({"exposures": 3}).nframes == 7
+    assert m.parse_options({}).nframes == 5
+    with pytest.raises(ConfigError, match="--exposures must be 2 or 3"):
+        m.parse_options({"exposures": 4})
+    with pytest.raises(ConfigError, match="--backbone is not an option"):
+        m.parse_options({"backbone": "x"})
+    model = m.build_inference_model({"exposures": 3, **TINY})
+    assert model.name == "lanhdr"
+    assert model.input["ldr"].shape[1] == 7
+    with pytest.raises(ConfigError, match="num_frames must be 5"):
+        m.build_inference_model({"num_frames": 3})
+
+
+@pytest.fixture(scope="module")
+def tiny_2e():
+    return methods.get("lanhdr").build_inference_model({"exposures": 2, **TINY})
+
+
+def test_streaming_equals_per_window_and_encodes_each_frame_once(tiny_2e):
+    """stream() (frame features cached, merge head accumulated per position) gives the
+    window model's output for every centre, edges included; each frame is encoded once."""
+    sm = methods.get("lanhdr").streaming_model(model=tiny_2e)
+    seq = _sequence(7, 2)
+    encoded = []
+    original = sm._encode
+    sm._encode = lambda ldr, t: (encoded.append(1), original(ldr, t))[1]
+    outs = dict(stream(sm, seq))
+    assert len(encoded) == len(seq)
+    for c in (0, 3, 6):
+        ldr, t = _window(seq, seq.window(c, 5))
+        ref = tiny_2e({"ldr": ldr, "exposures": t}).numpy()[0]
+        np.testing.assert_allclose(outs[c], ref, atol=2e-6)
+    assert np.ptp(outs[3]) > 0
+
+
+def test_streaming_rejects_a_three_exposure_sequence(tiny_2e):
+    from hdrkeras.errors import DataError
+
+    sm = methods.get("lanhdr").streaming_model(model=tiny_2e)
+    with pytest.raises(DataError, match="2-exposure model"):
+        next(stream(sm, _sequence(7, 3)))
+
+
+def test_export_round_trip_in_a_tf_only_process(tiny_2e, tmp_path):
+    """The video signature exported and run by TensorFlow alone at an odd size."""
+    from hdrkeras.export import export_saved_model
+
+    path = export_saved_model("lanhdr", tiny_2e, str(tmp_path / "export"))
+    seq = _sequence(5, 2, h=19, w=27, seed=3)
+    ldr, t = _window(seq, range(5))
+    out = run_saved_model_tf_only(path, ldr, t, tmp_path)
+    assert out["hdr"].shape == (1, 19, 27, 3)
+    np.testing.assert_allclose(out["hdr"], tiny_2e({"ldr": ldr, "exposures": t}).numpy(),
+                               atol=1e-5)
+
+
+def test_official_checkpoint_through_the_converter_command(tmp_path, monkeypatch):
+    """An official 3E checkpoint ({'g': state dict, 'optim_g': ...}, DataParallel names)
+    converts to a video model whose output is the official network's on the same inputs."""
+    import keras
+
+    from hdrkeras import convert
+    from hdrkeras.convert import torch_checkpoint
+    from hdrkeras.convert.__main__ import convert as cli_convert
+    from hdrkeras.layers.lanhdr_inputs import LanHdrInputs
+
+    meta, weights, _ = load_fixture("lanhdr_3e")
+    wrapped = {"g": {f"module.{k}": v for k, v in weights.items()},
+               "optim_g": {"state": {}}, "iter": 3, "epoch": 1}
+    monkeypatch.setattr(torch_checkpoint, "read_torch_checkpoint",
+                        lambda path: torch_checkpoint._unwrap(wrapped, path))
+    out = str(tmp_path / "lanhdr.keras")
+    assert cli_convert("lanhdr", ["ckpt.pt"], out) == [out]
+    loaded = keras.models.load_model(out)
+    assert loaded.name == "lanhdr" and loaded.input["ldr"].shape[1] == 7
+    net = convert.load_reference("lanhdr_3e", weights, meta["config"])
+    seq = _sequence(7, 3, h=16, w=24, seed=5)
+    ldr, t = _window(seq, range(7))
+    np.testing.assert_allclose(loaded({"ldr": ldr, "exposures": t}).numpy(),
+                               net(LanHdrInputs()(ldr, t))["output"].numpy(), atol=1e-6)
+    with pytest.raises(ConfigError, match="not a LAN-HDR checkpoint"):
+        methods.get("lanhdr").checkpoint_role({"x": np.zeros(1)}, "other.pth")
+
+
+def test_missing_vgg_weights_is_a_clear_error(tmp_path):
+    from hdrkeras.errors import MissingWeightsError
+
+    m = methods.get("lanhdr")
+    missing = str(tmp_path / "no_vgg19.h5")
+    with pytest.raises(MissingWeightsError, match="no_vgg19.h5"):
+        m.loss({"vgg_weights": missing})
+    assert m.loss({"vgg_weights": missing, "perceptual_weight": 0}).vgg.features is None
+
+
+def _moving_clips(nexps, n=2, size=40):
+    """Linear HDR video: a procedural radiance panned by 2 px per frame, as ground truth."""
+    from hdrkeras.data.procedural import procedural_radiance
+
+    rng = np.random.default_rng(nexps)
+    seqs = []
+    for k in range(n):
+        rad = procedural_radiance(rng, size, size + 14)[0]
+        gts = [rad[:, 2 * i:2 * i + size] for i in range(7)]
+        ldr = [np.clip(g / g.max(), 0, 1) ** (1 / 2.2) for g in gts]
+        seqs.append(VideoSequence(f"c{k}", ldr, [1.0] * 7, gts))
+    return seqs
+
+
+@pytest.mark.parametrize("nexps", [2, 3])
+def test_a_few_training_steps_lower_the_loss(nexps):
+    """AdamW (lr raised for a short run) on recipe pairs from synthetic linear video lowers
+    the loss on a fixed batch; both windows of a pair share the crop."""
+    import tensorflow as tf
+
+    from hdrkeras.training.optimizers import build_optimizer
+
+    m = methods.get("lanhdr")
+    opts = {"exposures": nexps, "perceptual_weight": 0}
+    task = m._task(opts, None, **TINY)
+    ds = m.train_dataset(_moving_clips(nexps), opts, batch_size=2, crop=32, seed=1)
+    batch = next(iter(ds))
+    t = m.parse_options(opts).nframes
+    assert batch["ldr"].shape == (2, 2, t, 32, 32, 3)
+    assert m.optimizer_settings.kind == "adamw" and m.optimizer_settings.weight_decay == 0.01
+    opt = build_optimizer(m.optimizer_settings, 2e-3)
+    variables = task.trainable_variables()
+
+    @tf.function
+    def step(b):
+        with tf.GradientTape() as tape:
+            loss, logs, _ = task.loss(b)
+        opt.apply_gradients(zip(tape.gradient(loss, variables), variables))
+        return loss, logs
+
+    first, logs = step(batch)
+    assert set(logs) == {"l1", "vgg", "frequency", "temporal"}
+    for _ in range(11):
+        last, _ = step(batch)
+    assert float(last) < 0.9 * float(first)
