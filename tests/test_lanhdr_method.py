@@ -85,23 +85,22 @@ def test_export_round_trip_in_a_tf_only_process(tiny_2e, tmp_path):
                                atol=1e-5)
 
 
-def test_official_checkpoint_through_the_converter_command(tmp_path, monkeypatch):
-    """An official 3E checkpoint ({'g': state dict, 'optim_g': ...}, DataParallel names)
-    converts to a video model whose output is the official network's on the same inputs."""
+def test_official_checkpoint_through_the_converter_command(tmp_path):
+    """An official 3E state dict (DataParallel names, saved as .npz) converts through
+    `python -m hdrkeras.convert --method lanhdr` to a video model whose output is the
+    official network's (RGB kept: the official code reads RGB); 2E vs 3E from the weights."""
     import keras
 
     from hdrkeras import convert
-    from hdrkeras.convert import torch_checkpoint
-    from hdrkeras.convert.__main__ import convert as cli_convert
+    from hdrkeras.convert.__main__ import convert_method
+    from hdrkeras.convert.torch_checkpoint import _unwrap
     from hdrkeras.layers.lanhdr_inputs import LanHdrInputs
 
     meta, weights, _ = load_fixture("lanhdr_3e")
-    wrapped = {"g": {f"module.{k}": v for k, v in weights.items()},
-               "optim_g": {"state": {}}, "iter": 3, "epoch": 1}
-    monkeypatch.setattr(torch_checkpoint, "read_torch_checkpoint",
-                        lambda path: torch_checkpoint._unwrap(wrapped, path))
+    path = tmp_path / "ckpt.npz"
+    np.savez(path, **{f"module.{k}": v for k, v in weights.items()})
     out = str(tmp_path / "lanhdr.keras")
-    assert cli_convert("lanhdr", ["ckpt.pt"], out) == [out]
+    assert convert_method("lanhdr", [str(path)], out) == [out]
     loaded = keras.models.load_model(out)
     assert loaded.name == "lanhdr" and loaded.input["ldr"].shape[1] == 7
     net = convert.load_reference("lanhdr_3e", weights, meta["config"])
@@ -109,8 +108,11 @@ def test_official_checkpoint_through_the_converter_command(tmp_path, monkeypatch
     ldr, t = _window(seq, range(7))
     np.testing.assert_allclose(loaded({"ldr": ldr, "exposures": t}).numpy(),
                                net(LanHdrInputs()(ldr, t))["output"].numpy(), atol=1e-6)
+    # The official trainer's file: {"g": generator, "optim_g": ..., "iter", "epoch"}.
+    sd = {"a.weight": np.zeros(2)}
+    assert _unwrap({"g": sd, "optim_g": {"state": {}}, "iter": 3, "epoch": 1}, "x") is sd
     with pytest.raises(ConfigError, match="not a LAN-HDR checkpoint"):
-        methods.get("lanhdr").checkpoint_role({"x": np.zeros(1)}, "other.pth")
+        convert.load_reference("lanhdr", {"x": np.zeros(1)})
 
 
 def test_missing_vgg_weights_is_a_clear_error(tmp_path):
@@ -148,7 +150,8 @@ def test_a_few_training_steps_lower_the_loss(nexps):
     m = methods.get("lanhdr")
     opts = {"exposures": nexps, "perceptual_weight": 0}
     task = m._task(opts, None, **TINY)
-    ds = m.train_dataset(_moving_clips(nexps), opts, batch_size=2, crop=32, seed=1)
+    ds = m.pairs_dataset(m.sequence_sources(_moving_clips(nexps), seed=1), opts,
+                         batch_size=2, crop=32, seed=1)
     batch = next(iter(ds))
     t = m.parse_options(opts).nframes
     assert batch["ldr"].shape == (2, 2, t, 32, 32, 3)

@@ -22,7 +22,8 @@ from typing import Optional
 import numpy as np
 
 from hdrkeras.errors import ConfigError
-from hdrkeras.methods.base import PerceptualOptions, Method, Stage, TrainTask, register
+from hdrkeras.methods.base import (Method, OptimizerSettings, PerceptualOptions, Stage,
+                                   TrainTask, register)
 from hdrkeras.methods.streaming import StreamingModel
 
 # Exposure levels -> (window length, official converter name).
@@ -67,8 +68,6 @@ class LanHdrOptions(PerceptualOptions):
 
 
 def _optimizer_settings():
-    from hdrkeras.training.optimizers import OptimizerSettings
-
     return OptimizerSettings(kind="adamw", beta_1=0.9, beta_2=0.999, epsilon=1e-8,
                              weight_decay=0.01, schedule="step")
 
@@ -173,19 +172,17 @@ class LanHdrMethod(Method):
     kind = "video"
     num_frames = CONFIGS[DEFAULT_EXPOSURES][0]
     Options = LanHdrOptions
-    official_networks = {"2e": "lanhdr_2e", "3e": "lanhdr_3e"}
+    # One role: the converter tells 2E from 3E by the weights. The official code reads
+    # RGB frames (imageio), so no colour permutation.
+    official_networks = {"network": "lanhdr"}
+    official_bgr = False
 
     def __init__(self):
-        kwargs = {}
-        import inspect
-
-        if "optimizer" in inspect.signature(Stage).parameters:  # the runner's video support
-            kwargs["optimizer"] = _optimizer_settings()
+        self.optimizer_settings = _optimizer_settings()
+        # The official trainer never changes the rate: one constant-rate stage.
         self.stages = (Stage("train", self._task, steps=PAPER_STEPS, batch_size=BATCH_SIZE,
                              patch_size=CROP, learning_rate=LEARNING_RATE,
-                             adam={"beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-8},
-                             **kwargs),)
-        self.optimizer_settings = _optimizer_settings()
+                             optimizer=self.optimizer_settings),)
 
     # --- training ---
     def loss(self, options):
@@ -204,53 +201,53 @@ class LanHdrMethod(Method):
     def window_size(self, options=None):
         return self.parse_options(options).nframes
 
-    def pipeline_hook_for(self, options, crop):
-        """Per-example map fn: {"source" [7,H,W,3], "linear" bool scalar, "seed" int32 [2]}
-        -> the training pair of `lanhdr_recipe.training_pair`."""
+    def recipe(self, options, crop):
+        """Per-example map fn (source, seed) -> the training pair of
+        `lanhdr_recipe.training_pair`: source {"source" [7,H,W,3], "linear" bool}, seed
+        int32 [2]."""
         import tensorflow as tf
 
         from hdrkeras.methods.lanhdr_recipe import training_pair
 
         opts = self.parse_options(options)
+        args = dict(nexps=opts.nexps, nframes=opts.nframes, crop=int(crop),
+                    independent_windows=bool(opts.independent_windows))
 
-        def hook(example):
-            args = dict(nexps=opts.nexps, nframes=opts.nframes, crop=int(crop),
-                        independent_windows=bool(opts.independent_windows))
-            source, seed = example["source"], example["seed"]
+        def fn(example, seed):
             return tf.cond(tf.cast(example["linear"], tf.bool),
-                           lambda: training_pair(source, seed, linear=True, **args),
-                           lambda: training_pair(source, seed, linear=False, **args))
-        return hook
+                           lambda: training_pair(example["source"], seed, linear=True, **args),
+                           lambda: training_pair(example["source"], seed, linear=False, **args))
+        return fn
 
-    def train_dataset(self, sources, options, batch_size, crop, seed=0, repeat=True):
-        """tf.data of training pairs (see LanHdrTask) from 7-frame source clips.
+    def pairs_dataset(self, sources, options, batch_size, crop, seed=0, deterministic=False):
+        """Batched training pairs (see LanHdrTask) from an unbatched tf.data of source
+        clips {"source" float32 [7,H,W,3], "linear" bool} (H, W >= crop), each synthesised
+        afresh at every visit with a per-example stateless seed."""
+        import tensorflow as tf
 
-        Args:
-          sources: a Vimeo-septuplet root (str), or a list of `VideoSequence`s of at least 7
-            frames (gamma LDR frames; sequences with ground truth use it as linear
-            radiance, e.g. our synthetic HDR video), or a callable returning such a list.
-          options: method options. batch_size, crop: ints. seed: int (deterministic).
-        """
+        seeds = tf.data.Dataset.random(seed=seed).batch(2).map(
+            lambda s: tf.cast(s % (2 ** 31 - 1), tf.int32))
+        ds = tf.data.Dataset.zip((sources, seeds))
+        ds = ds.map(self.recipe(options, crop), num_parallel_calls=tf.data.AUTOTUNE,
+                    deterministic=deterministic)
+        return ds.batch(int(batch_size), drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+
+    @staticmethod
+    def sequence_sources(sequences, seed=0, repeat=True):
+        """Unbatched tf.data of 7-frame source clips from `VideoSequence`s: consecutive
+        7-frame chunks; a sequence with ground truth for every frame (our synthetic HDR
+        video) gives its linear frames, any other its LDR frames (a Vimeo septuplet)."""
         import tensorflow as tf
 
         from hdrkeras.errors import DataError
 
-        if isinstance(sources, str):
-            from hdrkeras.data.vimeo import vimeo_sequences
-
-            sources = vimeo_sequences(sources, "train")
-        elif callable(sources):
-            sources = sources()
         clips = []
-        for seq in sources:
-            if len(seq) < 7:
-                raise DataError(f"sequence {seq.name}: {len(seq)} frames; LAN-HDR training "
-                                f"clips need 7")
+        for seq in sequences:
             linear = all(g is not None for g in seq.ground_truth)
-            for start in range(0, len(seq) - 6, 7):
-                clips.append((seq, start, linear))
+            clips += [(seq, start, linear) for start in range(0, len(seq) - 6, 7)]
         if not clips:
-            raise DataError("no 7-frame training clips in the given sources")
+            raise DataError("no training clip of 7 frames in the given sequences "
+                            f"({', '.join(s.name for s in sequences) or 'none'})")
 
         def gen():
             for seq, start, linear in clips:
@@ -261,16 +258,51 @@ class LanHdrMethod(Method):
         spec = {"source": tf.TensorSpec((7, None, None, 3), tf.float32),
                 "linear": tf.TensorSpec((), tf.bool)}
         ds = tf.data.Dataset.from_generator(gen, output_signature=spec)
-        if len(clips) <= 512:
+        if len(clips) <= 512:  # small sets (tests, synthetic video) stay decoded
             ds = ds.cache()
         if repeat:
             ds = ds.repeat()
-        ds = ds.shuffle(min(len(clips), 256), seed=seed)
-        seeds = tf.data.Dataset.random(seed=seed).batch(2)
-        ds = tf.data.Dataset.zip((ds, seeds)).map(
-            lambda ex, s: {**ex, "seed": tf.cast(s % (2 ** 31 - 1), tf.int32)})
-        ds = ds.map(self.pipeline_hook_for(options, crop), num_parallel_calls=tf.data.AUTOTUNE)
-        return ds.batch(int(batch_size), drop_remainder=True).prefetch(2)
+        return ds.shuffle(min(len(clips), 256), seed=seed)
+
+    @staticmethod
+    def record_sources(records, crop, seed=0, deterministic=False):
+        """Unbatched source clips from video clip records (make_tfrecord --kind video):
+        7-frame windows cropped to `crop` by the video pipeline (no augmentation: the
+        recipe does its own); linear ground truth where the records carry it."""
+        from hdrkeras.data.pipeline import inspect_records
+        from hdrkeras.data.video_pipeline import video_train_dataset
+
+        m = inspect_records(records)["manifest"]
+        with_hdr = bool(m is None or m.get("valid_fraction", 1) > 0)
+        ds = video_train_dataset(records, 1, crop, num_frames=7, augment=False,
+                                 rgb_permute=False, time_reverse=False,
+                                 require_valid="all" if with_hdr else None,
+                                 deterministic=deterministic, seed=seed).unbatch()
+        if with_hdr:
+            return ds.map(lambda e: {"source": e["hdr"], "linear": True})
+        return ds.map(lambda e: {"source": e["ldr"], "linear": False})
+
+    def train_dataset(self, stage_name, config, hp, previous):
+        """Training pairs from `config.train_records`: video clip records (synthetic HDR
+        video or a Vimeo tree converted with make_tfrecord --kind video), or a video
+        dataset root read directly (a Vimeo-septuplet tree, our synthetic HDR video)."""
+        import os
+
+        from hdrkeras.errors import DataError
+
+        root = config.train_records
+        crop, batch = int(hp["patch_size"]), int(hp["batch_size"])
+        if os.path.isfile(os.path.join(root, "manifest.json")) or not os.path.isdir(root):
+            sources = self.record_sources(root, crop, config.seed, config.deterministic)
+        else:
+            from hdrkeras.data.video_sources import video_sequences
+
+            seqs = video_sequences(root, split="train")
+            if not seqs:
+                raise DataError(f"{root}: no training sequences")
+            sources = self.sequence_sources(seqs, config.seed)
+        return self.pairs_dataset(sources, config.method_options, batch, crop, config.seed,
+                                  config.deterministic)
 
     # --- inference ---
     def build_inference_model(self, config=None):
@@ -292,34 +324,10 @@ class LanHdrMethod(Method):
         model = model if model is not None else self.build_inference_model(config)
         return LanHdrStreaming(_window_net(model))
 
-    # --- official checkpoints ---
-    def checkpoint_role(self, state_dict, source):
-        """2e or 3e, from the window length the merge head was trained for."""
-        try:
-            head = np.shape(state_dict["merge.conv1_head.weight"])
-            frames = int(head[1]) // int(head[0])
-        except (KeyError, IndexError, ZeroDivisionError):
-            raise ConfigError(f"{source}: not a LAN-HDR checkpoint (no merge.conv1_head."
-                              f"weight)") from None
-        for nexps, (nframes, _) in CONFIGS.items():
-            if nframes == frames:
-                return f"{nexps}e"
-        raise ConfigError(f"{source}: a LAN-HDR checkpoint for a {frames}-frame window; "
-                          f"the official models take 5 (2E) or 7 (3E)")
-
+    # --- official checkpoints (python -m hdrkeras.convert --method lanhdr) ---
     def from_official(self, networks, options=None):
-        if len(networks) != 1:
-            raise ConfigError(f"lanhdr takes one official checkpoint, got {sorted(networks)}")
-        return build_video_model(next(iter(networks.values())))
-
-    def convert_checkpoint(self, state_dict, source="checkpoint"):
-        """An official state dict (name -> numpy array) -> the video inference model."""
-        from hdrkeras import convert
-
-        role = self.checkpoint_role(state_dict, source)
-        net = convert.load_reference(self.official_networks[role], state_dict,
-                                     self.official_config(role, None))
-        return self.from_official({role: net})
+        """{"network": converted LanHdr (2E or 3E, from its weights)} -> the video model."""
+        return build_video_model(networks["network"])
 
 
 class LanHdrStreaming(StreamingModel):
