@@ -142,7 +142,7 @@ def _moving_clips(nexps, n=2, size=40):
 @pytest.mark.parametrize("nexps", [2, 3])
 def test_a_few_training_steps_lower_the_loss(nexps):
     """AdamW (lr raised for a short run) on recipe pairs from synthetic linear video lowers
-    the loss on a fixed batch; both windows of a pair share the crop."""
+    the loss on a fixed batch."""
     import tensorflow as tf
 
     from hdrkeras.training.optimizers import build_optimizer
@@ -151,16 +151,15 @@ def test_a_few_training_steps_lower_the_loss(nexps):
     opts = {"exposures": nexps, "perceptual_weight": 0}
     task = m._task(opts, None, **TINY)
     ds = m.pairs_dataset(m.sequence_sources(_moving_clips(nexps), seed=1), opts,
-                         batch_size=2, crop=32, seed=1)
+                         batch_size=1, crop=32, seed=1)
     batch = next(iter(ds))
     t = m.parse_options(opts).nframes
-    assert batch["ldr"].shape == (2, 2, t, 32, 32, 3)
+    assert batch["ldr"].shape == (1, 2, t, 32, 32, 3)
     assert m.optimizer_settings.kind == "adamw" and m.optimizer_settings.weight_decay == 0.01
     opt = build_optimizer(m.optimizer_settings, 2e-3)
     variables = task.trainable_variables()
 
-    @tf.function
-    def step(b):
+    def step(b):  # eager: tracing the whole network's gradient costs more than 5 steps
         with tf.GradientTape() as tape:
             loss, logs, _ = task.loss(b)
         opt.apply_gradients(zip(tape.gradient(loss, variables), variables))
@@ -168,6 +167,7 @@ def test_a_few_training_steps_lower_the_loss(nexps):
 
     first, logs = step(batch)
     assert set(logs) == {"l1", "vgg", "frequency", "temporal"}
-    for _ in range(11):
+    assert float(logs["temporal"]) > 0
+    for _ in range(4):
         last, _ = step(batch)
     assert float(last) < 0.9 * float(first)
