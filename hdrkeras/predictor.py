@@ -60,4 +60,6 @@ def keras_predictor(model, source, name, xla=False):
         inputs = {"ldr": ldr, "exposures": exposures, **extra}
         return run({k: tf.constant(v) for k, v in inputs.items()}).numpy()
 
-    return Predictor(fn, source, num_frames, name)
+    predictor = Predictor(fn, source, num_frames, name)
+    predictor.keras_model = model  # for methods that stream it (video_inference)
+    return predictor

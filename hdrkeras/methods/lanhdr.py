@@ -176,6 +176,8 @@ class LanHdrMethod(Method):
     # RGB frames (imageio), so no colour permutation.
     official_networks = {"network": "lanhdr"}
     official_bgr = False
+    # reconstruct/video.py --model lanhdr.keras streams it (LanHdrStreaming).
+    streams_keras_models = True
 
     def __init__(self):
         self.optimizer_settings = _optimizer_settings()
@@ -303,6 +305,42 @@ class LanHdrMethod(Method):
             sources = self.sequence_sources(seqs, config.seed)
         return self.pairs_dataset(sources, config.method_options, batch, crop, config.seed,
                                   config.deterministic)
+
+    def val_dataset(self, config):
+        """Held-out windows of `config.val_source` (a video dataset root, e.g. our synthetic
+        HDR video): per sequence with this exposure count, up to 4 centres with ground
+        truth, whole frames, batch 1: {"ldr" [1,T,H,W,3], "exposures" [1,T], "hdr"
+        [1,H,W,3]}."""
+        if not config.val_source:
+            return None
+        import tensorflow as tf
+
+        from hdrkeras.data.video_sources import video_sequences
+        from hdrkeras.errors import DataError
+
+        opts = self.parse_options(config.method_options)
+        seqs = [s for s in video_sequences(config.val_source, split="test",
+                                           num_exposures=opts.nexps)
+                if len(s.levels) == opts.nexps and len(s) >= opts.nframes]
+        if not seqs:
+            raise DataError(f"{config.val_source}: no {opts.nexps}-exposure sequence of at "
+                            f"least {opts.nframes} frames to validate on")
+
+        def gen():
+            for seq in seqs:
+                centres = [c for c in range(len(seq)) if seq.ground_truth[c] is not None]
+                for c in centres[::max(1, len(centres) // 4)][:4]:
+                    idx = seq.window(c, opts.nframes)
+                    yield {"ldr": np.stack([seq.ldr(i) for i in idx])[None],
+                           "exposures": np.asarray([[seq.exposures[i] for i in idx]],
+                                                   np.float32),
+                           "hdr": np.asarray(seq.hdr(c), np.float32)[None]}
+
+        t = opts.nframes
+        spec = {"ldr": tf.TensorSpec((1, t, None, None, 3), tf.float32),
+                "exposures": tf.TensorSpec((1, t), tf.float32),
+                "hdr": tf.TensorSpec((1, None, None, 3), tf.float32)}
+        return tf.data.Dataset.from_generator(gen, output_signature=spec)
 
     # --- inference ---
     def build_inference_model(self, config=None):
