@@ -64,6 +64,17 @@ def test_streaming_equals_per_window_and_encodes_each_frame_once(tiny_2e):
     assert np.ptp(outs[3]) > 0
 
 
+def test_video_tool_streams_a_saved_lanhdr_model(tiny_2e, tmp_path):
+    """reconstruct/video.py --model lanhdr.keras uses LAN-HDR's streaming model."""
+    from hdrkeras import video_inference
+    from hdrkeras.methods.lanhdr import LanHdrStreaming
+    from hdrkeras.saving import save_keras
+
+    path = save_keras(tiny_2e, str(tmp_path / "lanhdr.keras"))
+    sm = video_inference.streaming_model(model=path)
+    assert isinstance(sm, LanHdrStreaming) and sm.num_frames == 5 and sm.num_exposures == 2
+
+
 def test_streaming_rejects_a_three_exposure_sequence(tiny_2e):
     from hdrkeras.errors import DataError
 
