@@ -372,10 +372,10 @@ class LanHdrStreaming(StreamingModel):
     """Streaming LAN-HDR (see the module docstring); the same numbers as the window model
     up to float summation order (the merge head is a sum over positions).
 
-    Per frame (`frame_state`): the frame's own inputs [L, H, Y] / [Y, H], its hallucination
-    encoder pyramid, value pyramid and luminance key. Per window: the reference encoder
-    of the centre frame, the query of each exposure level, the aligner of each position
-    (one at a time) accumulated into the merge head, then the merge body.
+    Per frame (`frame_state`): the frame's hallucination encoder pyramid, value pyramid and
+    luminance key (from its own inputs [L, H, Y] / [Y, H]). Per window: the reference
+    encoder of the centre frame, then for each position (one call at a time) its query
+    and aligner, accumulated into the merge head, then the merge body.
 
     Args:
       net: a LanHdr window network.
@@ -393,45 +393,61 @@ class LanHdrStreaming(StreamingModel):
         self._body = [merge.get_layer(f"rb1_{i}") for i in range(5)] + \
             [merge.get_layer("conv1_tail")]
         self._encode = tf.function(self._encode_frame, reduce_retracing=True)
-        self._window = tf.function(self._window_fn, reduce_retracing=True)
+        self._reference = tf.function(self._reference_fn, reduce_retracing=True)
+        self._position = tf.function(self._position_fn, reduce_retracing=True)
+        self._merge_body = tf.function(self._merge_body_fn, reduce_retracing=True)
 
     def _encode_frame(self, ldr, t):
         from hdrkeras.layers.lanhdr_inputs import frame_inputs
 
-        inputs, ys = frame_inputs(ldr, t)
-        return inputs, self.net.frame_encoder([inputs, ys])
+        return self.net.frame_encoder(list(frame_inputs(ldr, t)))
 
     def frame_state(self, i, ldr, exposure):
         import tensorflow as tf
 
         ldr = tf.convert_to_tensor(np.asarray(ldr, np.float32)[None])
-        inputs, feats = self._encode(ldr, tf.constant(exposure, tf.float32))
-        return {"ldr": ldr, "t": float(exposure), "inputs": inputs, "feats": list(feats)}
+        feats = self._encode(ldr, tf.constant(exposure, tf.float32))
+        return {"ldr": ldr, "t": float(exposure), "feats": list(feats)}
 
-    def _window_fn(self, feats, ref_inputs, ref_ldr, t_ref, ts):
+    def _reference_fn(self, ldr, t):
+        from hdrkeras.layers.lanhdr_inputs import frame_inputs
+
+        return self.net.ref_extractor(frame_inputs(ldr, t)[0])
+
+    def _position_fn(self, feats, ref, ref_ldr, t_ref, t_i, kernel):
+        """One window position's aligned features through its slice of the merge's first
+        conv: [1,H,W,ch] (a term of the merge head)."""
         import tensorflow as tf
 
         from hdrkeras.layers.lanhdr_inputs import query_inputs
 
-        ch = self._head.kernel.shape[2] // self.num_frames
-        ref = self.net.ref_extractor(ref_inputs)
-        head = None
-        for k, f in enumerate(feats):
-            exp_ys = query_inputs(ref_ldr, t_ref, ts[k])
-            aligned, _ = self.net.aligner(list(f) + list(ref) + [exp_ys])
-            part = tf.nn.conv2d(aligned, self._head.kernel[:, :, k * ch:(k + 1) * ch], 1,
-                                "SAME")
-            head = part if head is None else head + part
+        aligned, _ = self.net.aligner(list(feats) + list(ref)
+                                      + [query_inputs(ref_ldr, t_ref, t_i)])
+        return tf.nn.conv2d(aligned, kernel, 1, "SAME")
+
+    def _merge_body_fn(self, head):
+        import tensorflow as tf
+
         x = tf.nn.relu(head + self._head.bias)
         for layer in self._body:
             x = layer(x)
         return x[0]
 
     def window_output(self, indices, states, pair_states):
+        """Each position runs as its own call, one after the other, so only one
+        position's full-resolution aligner intermediates exist at a time."""
         import tensorflow as tf
 
         c = states[indices[len(indices) // 2]]
-        ts = tf.constant([states[i]["t"] for i in indices], tf.float32)
-        out = self._window([states[i]["feats"] for i in indices], c["inputs"], c["ldr"],
-                           tf.constant(c["t"], tf.float32), ts)
-        return out.numpy()
+        t_ref = tf.constant(c["t"], tf.float32)
+        ref = self._reference(c["ldr"], t_ref)
+        ch = self._head.kernel.shape[2] // self.num_frames
+        head = None
+        for k, i in enumerate(indices):
+            part = self._position(states[i]["feats"], ref, c["ldr"], t_ref,
+                                  tf.constant(states[i]["t"], tf.float32),
+                                  self._head.kernel[:, :, k * ch:(k + 1) * ch])
+            head = part if head is None else head + part
+            del part
+        del ref
+        return self._merge_body(head).numpy()
