@@ -182,3 +182,26 @@ def test_a_few_training_steps_lower_the_loss(nexps):
     for _ in range(4):
         last, _ = step(batch)
     assert float(last) < 0.9 * float(first)
+
+
+def test_train_and_val_datasets_from_a_synthetic_video_root(tmp_path):
+    """The runner's hooks read our synthetic HDR video: training pairs (linear ground truth
+    as the recipe's source) and whole-frame validation windows with the centre's GT."""
+    from hdrkeras.data.synthesize_video import synthesize_video_dataset
+    from hdrkeras.training import RunConfig
+
+    root = str(tmp_path / "video")
+    synthesize_video_dataset(root, num_clips=1, num_frames=7, height=40, width=48,
+                             num_exposures=2, seed=3)
+    m = methods.get("lanhdr")
+    config = RunConfig(run_dir=str(tmp_path / "run"), train_records=root, val_source=root,
+                       method_options={"exposures": 2, "perceptual_weight": 0})
+    batch = next(iter(m.train_dataset("train", config, {"batch_size": 2, "patch_size": 32},
+                                      {})))
+    assert batch["ldr"].shape == (2, 2, 5, 32, 32, 3)
+    assert batch["hdr"].shape == (2, 2, 32, 32, 3)
+    t = batch["exposures"].numpy()
+    assert set(np.unique(t)) <= {1.0, 4.0, 8.0} and np.all(t[..., 1:] != t[..., :-1])
+    val = list(m.val_dataset(config))
+    assert val and val[0]["ldr"].shape == (1, 5, 40, 48, 3)
+    assert val[0]["hdr"].shape == (1, 40, 48, 3)
