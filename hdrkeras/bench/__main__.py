@@ -5,8 +5,8 @@ python -m hdrkeras.bench --method lanhdr --exposures {2,3} [--streaming]
 
 Prints the model's parameter count, the median time of `--runs` inference calls (or, with
 --train, optimiser steps) after `--warmup` untimed ones, and the peak memory of the timed
-runs (a video method: per output frame). Every size is measured in its own fresh process (--isolate, default) so peak memory
-does not leak between sizes. --json prints one JSON object per line instead.
+runs (a video method: per output frame). Every size is measured in its own fresh process
+(--isolate, default) so peak memory does not leak between sizes. --json prints one JSON object per line instead.
 """
 
 import json
