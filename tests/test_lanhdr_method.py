@@ -205,3 +205,26 @@ def test_train_and_val_datasets_from_a_synthetic_video_root(tmp_path):
     val = list(m.val_dataset(config))
     assert val and val[0]["ldr"].shape == (1, 5, 40, 48, 3)
     assert val[0]["hdr"].shape == (1, 40, 48, 3)
+
+
+def test_bench_streaming_times_one_output_frame_per_run(monkeypatch):
+    """bench --streaming: each timed run yields the next output frame of one stream, whose
+    frames alternate the method's exposures; the official model table knows both LAN-HDR
+    windows."""
+    from hdrkeras.bench import inference as bench
+    from hdrkeras.bench.official import OFFICIAL_MODELS
+    from hdrkeras.methods import lanhdr
+
+    build = lanhdr.build_network
+    monkeypatch.setattr(lanhdr, "build_network", lambda nexps, **kw: build(nexps, **TINY))
+    seen = []
+    original = lanhdr.LanHdrStreaming.window_output
+    monkeypatch.setattr(lanhdr.LanHdrStreaming, "window_output",
+                        lambda self, idx, st, ps: (seen.append([st[i]["t"] for i in idx]),
+                                                   original(self, idx, st, ps))[1])
+    r = bench.measure(bench.BenchSpec(method="lanhdr", exposures=3, streaming=True,
+                                      height=12, width=16, runs=2, warmup=1))
+    assert r["streaming"] and r["frames"] == 7 and r["median_ms"] > 0
+    assert len(seen) == 3 and seen[0] == [1, 4, 16, 1, 4, 16, 1]
+    assert OFFICIAL_MODELS["lanhdr_2e"].params == 7_315_140
+    assert OFFICIAL_MODELS["lanhdr_3e"].args["nframes"] == 7
