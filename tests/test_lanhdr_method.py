@@ -65,7 +65,8 @@ def test_streaming_equals_per_window_and_encodes_each_frame_once(tiny_2e):
 
 
 def test_video_tool_streams_a_saved_lanhdr_model(tiny_2e, tmp_path):
-    """reconstruct/video.py --model lanhdr.keras uses LAN-HDR's streaming model."""
+    """reconstruct/video.py --model lanhdr.keras uses LAN-HDR's streaming model; the file
+    loads in a fresh process."""
     from hdrkeras import video_inference
     from hdrkeras.methods.lanhdr import LanHdrStreaming
     from hdrkeras.saving import save_keras
@@ -73,6 +74,17 @@ def test_video_tool_streams_a_saved_lanhdr_model(tiny_2e, tmp_path):
     path = save_keras(tiny_2e, str(tmp_path / "lanhdr.keras"))
     sm = video_inference.streaming_model(model=path)
     assert isinstance(sm, LanHdrStreaming) and sm.num_frames == 5 and sm.num_exposures == 2
+    # A fresh process that imports only hdrkeras.saving finds every LAN-HDR class.
+    import os
+    import subprocess
+    import sys
+
+    code = (f"from hdrkeras.saving import load_keras; m = load_keras({path!r}); "
+            "print(m.name)")
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=env, timeout=300)
+    assert proc.returncode == 0 and proc.stdout.strip().endswith("lanhdr"), proc.stderr[-2000:]
 
 
 def test_streaming_rejects_a_three_exposure_sequence(tiny_2e):

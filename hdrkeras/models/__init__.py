@@ -3,4 +3,4 @@ where it is defined. Every model module is imported here (explicitly) so that im
 the package registers them all: hdrkeras.saving relies on it to load any hdrkeras `.keras`
 file. A new architecture is one more name below."""
 
-from hdrkeras.models import ahdrnet, esbn, fshdr, hdr_transformer, sctnet  # noqa: F401
+from hdrkeras.models import ahdrnet, esbn, fshdr, hdr_transformer, lanhdr, sctnet  # noqa: F401
