@@ -31,7 +31,10 @@ flags.DEFINE_enum("dataset", "auto", ["auto", "kalantari", "sctnet"],
                   "Dataset flavour (ground-truth file names).", **_F)
 flags.DEFINE_integer("frames", 3, "Frames per scene.", **_F)
 flags.DEFINE_string("out", "evaluation", "Folder for metrics.csv and metrics.md.", **_F)
-flags.DEFINE_integer("tile", None, "Tile size (default: whole image).", **_F)
+flags.DEFINE_integer("tile", None, "Tile size; 0: the whole image at once (default: whole "
+                     "if it fits in --max_memory_gb, else the largest tile that does).", **_F)
+flags.DEFINE_float("max_memory_gb", 4.0, "Memory bound of the automatic tiling (GB); the "
+                   "machine's available memory lowers it further.", **_F)
 flags.DEFINE_integer("overlap", 32, "Overlap of neighbouring tiles.", **_F)
 flags.DEFINE_enum("pad_mode", "reflect", ["reflect", "ones"],
                   "Tiling padding: reflect, or ones (SCTNet's protocol, with --overlap=0).", **_F)
@@ -41,13 +44,15 @@ flags.mark_flags_as_required(["data"], flag_values=FLAGS)
 
 
 def main(argv):
-    from hdrkeras import evaluation, inference
+    from hdrkeras import evaluation, inference, tiling
     from hdrkeras.data.kalantari import list_scenes
 
     if len(argv) > 1:
         raise ConfigError(f"unexpected arguments: {' '.join(argv[1:])}")
-    checks.positive_ints({"--frames": FLAGS.frames, "--max_scenes": FLAGS.max_scenes,
-                          "--tile": FLAGS.tile})
+    checks.positive_ints({"--frames": FLAGS.frames, "--max_scenes": FLAGS.max_scenes})
+    if FLAGS.tile is not None:
+        checks.non_negative_int("--tile", FLAGS.tile)
+    checks.positive_float("--max_memory_gb", FLAGS.max_memory_gb)
     checks.non_negative_int("--overlap", FLAGS.overlap)
     # Checked before hours of scoring, not when the report is written.
     checks.output_dir("--out", FLAGS.out)
@@ -68,7 +73,8 @@ def main(argv):
     predictors += [inference.from_method(m, config) for m in methods]
     print(f"scoring {len(predictors)} model(s) on {len(scenes)} {FLAGS.split} scene(s) "
           f"of {FLAGS.data}", flush=True)
-    rows = evaluation.evaluate(predictors, scenes, tile=FLAGS.tile, overlap=FLAGS.overlap,
+    rows = evaluation.evaluate(predictors, scenes, tile=tiling.tool_tile(FLAGS.tile),
+                               overlap=FLAGS.overlap, max_memory_gb=FLAGS.max_memory_gb,
                                pad_mode=FLAGS.pad_mode)
     csv_path, md_path = evaluation.write_reports(rows, FLAGS.out)
     print()

@@ -14,6 +14,7 @@ hdrkeras/video_evaluation.py). Writes OUT/metrics.csv and OUT/metrics.md and pri
 table.
 """
 
+import collections
 import os
 from absl import flags
 
@@ -45,16 +46,22 @@ flags.DEFINE_integer("num_exposures", None, "Exposure levels the --model was tra
 flags.DEFINE_multi_string("extra_input", [], "NAME=VALUE of a scalar extra input the "
                           "--model declares, e.g. sensitivity=15 (DeAltHDR); repeatable.",
                           **_F)
-flags.DEFINE_integer("tile", None, "Tile size (default: whole frames, streaming).", **_F)
+flags.DEFINE_integer("tile", None, "Tile size; 0: whole frames, streaming with per-frame "
+                     "reuse (default: whole frames if a window fits in --max_memory_gb, else "
+                     "the largest tile that does).", **_F)
+flags.DEFINE_float("max_memory_gb", 4.0, "Memory bound of the automatic tiling (GB); the "
+                   "machine's available memory lowers it further.", **_F)
 flags.DEFINE_integer("overlap", 32, "Overlap of neighbouring tiles.", **_F)
 
 
 def main(argv):
-    from hdrkeras import video_evaluation, video_inference
+    from hdrkeras import checks, tiling, video_evaluation, video_inference
     from hdrkeras.data.video_folder import folder_sequence
 
     if len(argv) > 1:
         raise ConfigError(f"unexpected arguments: {' '.join(argv[1:])}")
+    tiling.tool_tile(FLAGS.tile)
+    checks.positive_float("--max_memory_gb", FLAGS.max_memory_gb)
     if not FLAGS.input and not FLAGS.dataset:
         raise ConfigError("--input (a folder of frames with ground truth) or --dataset is "
                           "required")
@@ -84,12 +91,19 @@ def main(argv):
         names += [b for b in video_evaluation.BASELINES if b not in names]
     config = {"num_frames": FLAGS.frames} if FLAGS.frames else None
     models += [video_inference.streaming_model(method=m, config=config) for m in names]
+    # An export is named after its method; beside that method's baseline (or another
+    # export of it) its rows would merge, so such a --model is labelled with its path.
+    counts = collections.Counter(m.name for m in models)
+    for m, path in zip(models, FLAGS.model):
+        if counts[m.name] > 1:
+            m.name = f"{m.name} ({path})"
     for seq in sequences:  # every model/sequence mismatch before any work
         for m in models:
             m.check_sequence(seq)
     print(f"scoring {len(models)} model(s) on {len(sequences)} sequence(s)", flush=True)
     rows = video_evaluation.evaluate(models, sequences, lanhdr=FLAGS.lanhdr,
-                                     tile=FLAGS.tile, overlap=FLAGS.overlap)
+                                     tile=tiling.tool_tile(FLAGS.tile), overlap=FLAGS.overlap,
+                                     max_memory_gb=FLAGS.max_memory_gb)
     csv_path, md_path = video_evaluation.write_reports(rows, FLAGS.out, FLAGS.lanhdr)
     print()
     print(video_evaluation.markdown_table(rows, FLAGS.lanhdr))

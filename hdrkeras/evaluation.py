@@ -14,8 +14,8 @@ import time
 
 import numpy as np
 
+from hdrkeras import tiling
 from hdrkeras.errors import ConfigError
-from hdrkeras.tiling import run_tiled
 from hdrkeras.io.atomic import atomic_write_text
 
 METRICS = ("psnr_mu", "psnr_l", "ssim_mu", "ssim_l", "pu21_psnr")
@@ -54,14 +54,17 @@ def unique_names(predictors):
     return out
 
 
-def evaluate(predictors, scenes, tile=None, overlap=32, pad_mode="reflect", log=print):
+def evaluate(predictors, scenes, tile=None, overlap=32, pad_mode="reflect", log=print,
+             max_memory_gb=tiling.DEFAULT_MAX_MEMORY_GB):
     """Runs every predictor on every scene and scores it against the ground truth.
 
     Args:
       predictors: list of hdrkeras.predictor.Predictor (or objects with `.name` and
         `__call__(ldr [B,N,H,W,3], exposures [B,N]) -> [B,H,W,3]`).
       scenes: list of hdrkeras.data Scene with ground truth (`hdr_path`).
-      tile, overlap, pad_mode: tiling, see hdrkeras.tiling.run_tiled.
+      tile, overlap, pad_mode: tiling, see hdrkeras.tiling.run_tiled; tile
+        hdrkeras.tiling.AUTO chooses per scene and model (whole image if it fits in
+        `max_memory_gb`, else the largest tile that does; see tiling.resolve_tile).
       log: callable(str) for progress lines, or None.
 
     Returns:
@@ -78,9 +81,13 @@ def evaluate(predictors, scenes, tile=None, overlap=32, pad_mode="reflect", log=
         if hdr is None:
             raise ConfigError(f"scene {scene.name} has no ground truth; cannot evaluate")
         for name, predictor in zip(names, predictors):
+            chosen, why = tiling.resolve_tile(tile, ldr.shape[1], ldr.shape[2], predictor,
+                                              overlap=overlap, max_memory_gb=max_memory_gb)
+            if log and tile == tiling.AUTO and chosen is not None:
+                log(f"[{i + 1}/{len(scenes)}] {scene.name} {name}: {why}")
             start = time.perf_counter()
-            pred = run_tiled(predictor, ldr[None], exposures[None], tile=tile,
-                             overlap=overlap, pad_mode=pad_mode)[0]
+            pred = tiling.run_tiled(predictor, ldr[None], exposures[None], tile=chosen,
+                                    overlap=overlap, pad_mode=pad_mode)[0]
             seconds = time.perf_counter() - start
             row = {"model": name, "scene": scene.name, "seconds": seconds}
             row.update(score(pred, hdr))
@@ -130,12 +137,14 @@ def _fmt(value, metric):
     return f"{value:.4f}" if "ssim" in metric else f"{value:.2f}"
 
 
-def markdown_table(rows, metrics=METRICS, titles=None):
+def markdown_table(rows, metrics=METRICS, titles=None, units=("Scenes", "s/scene")):
     """Markdown table of the per-model means (one row per model or baseline). `metrics`:
-    the row keys to show; `titles`: their column titles (default METRIC_TITLES)."""
+    the row keys to show; `titles`: their column titles (default METRIC_TITLES); `units`:
+    titles of the count and time columns (video rows time one frame, not a scene)."""
     titles = titles or METRIC_TITLES
     mean_rows = means(rows, metrics)
-    header = "| Model | Scenes | " + " | ".join(titles[m] for m in metrics) + " | s/scene |"
+    header = (f"| Model | {units[0]} | " + " | ".join(titles[m] for m in metrics)
+              + f" | {units[1]} |")
     rule = "|---|---:|" + "---:|" * len(metrics) + "---:|"
     lines = [header, rule]
     for r in mean_rows:
@@ -145,11 +154,11 @@ def markdown_table(rows, metrics=METRICS, titles=None):
     return "\n".join(lines) + "\n"
 
 
-def write_reports(rows, out_dir, metrics=METRICS, titles=None):
+def write_reports(rows, out_dir, metrics=METRICS, titles=None, units=("Scenes", "s/scene")):
     """Writes out_dir/metrics.csv and out_dir/metrics.md atomically; returns their paths."""
     os.makedirs(out_dir, exist_ok=True)
     csv_path = os.path.join(out_dir, "metrics.csv")
     md_path = os.path.join(out_dir, "metrics.md")
     atomic_write_text(csv_path, to_csv(rows, metrics))
-    atomic_write_text(md_path, markdown_table(rows, metrics, titles))
+    atomic_write_text(md_path, markdown_table(rows, metrics, titles, units))
     return csv_path, md_path

@@ -8,7 +8,13 @@ A SavedModel written here has one signature, `serving_default`:
            preview    uint8   [B, H, W, 3] mu-law tonemapped HDR (hdrkeras.ops.tonemap.preview)
 
 for any H and W (the inference model pads to its architecture's multiple inside), plus the
-extra inputs the method declares (hdrkeras.methods.base.Method.extra_inputs). It loads
+extra inputs the method declares (hdrkeras.methods.base.Method.extra_inputs). A video
+method (`kind = "video"`) takes a window: `ldr` [B, T, H, W, 3] consecutive frames in time
+order, `exposures` [B, T], returns the centre frame's `hdr`/`preview`; T is the method's.
+Its signature declares no static shapes, so that a wrong rank, T or channel count reaches
+the graph and is rejected there with a message naming the input (TF Serving does not check
+shapes against the signature); the metadata (assets.extra/hdrkeras.json) records kind, T,
+num_exposures and the extra inputs. It loads
 and runs in a process that imports only TensorFlow, as TF Serving does. Layout is TF
 Serving's: `<out_dir>/<version>/saved_model.pb`, versions are positive integers and a new
 export takes the next one. A version directory appears complete or not at all.
@@ -48,21 +54,28 @@ class ServingModule(tf.Module):
       num_frames: int. N, fixed in the signature.
       xla: bool. Compile the model call and the tonemap with XLA (jit_compile).
       extra_inputs: InputSpecs of the inputs beyond ldr and exposures (the method's).
+      check_shapes: bool. Declare every input with unknown shape and check rank, frame
+        count, channels and batch size in the graph instead (video windows); False keeps
+        the static signature shapes of image brackets.
     """
 
-    def __init__(self, model, num_frames, xla=False, extra_inputs=()):
+    def __init__(self, model, num_frames, xla=False, extra_inputs=(), check_shapes=False):
         super().__init__(name="hdrkeras_serving")
         self.model = model
         self.num_frames = int(num_frames)
+        self.extra_specs = tuple(extra_inputs)
         self.extra_names = tuple(spec.name for spec in extra_inputs)
+        self.check_shapes = bool(check_shapes)
         self._compute = tf.function(self._forward, jit_compile=bool(xla), autograph=False)
+        shapes = [[None, self.num_frames, None, None, 3], [None, self.num_frames]] + [
+            (None,) + tuple(spec.shape) for spec in extra_inputs]
+        if self.check_shapes:
+            shapes = [None] * len(shapes)
+        names = ["ldr", "exposures"] + list(self.extra_names)
+        dtypes = [tf.float32, tf.float32] + [spec.dtype for spec in extra_inputs]
         self.serving_default = tf.function(
-            self._serve,
-            input_signature=[
-                tf.TensorSpec([None, self.num_frames, None, None, 3], tf.float32, name="ldr"),
-                tf.TensorSpec([None, self.num_frames], tf.float32, name="exposures"),
-            ] + [tf.TensorSpec((None,) + tuple(spec.shape), spec.dtype, name=spec.name)
-                 for spec in extra_inputs])
+            self._serve, input_signature=[tf.TensorSpec(shape, dtype, name=name)
+                                          for shape, dtype, name in zip(shapes, dtypes, names)])
 
     def _forward(self, ldr, exposures, *extra):
         inputs = {"ldr": ldr, "exposures": exposures, **dict(zip(self.extra_names, extra))}
@@ -70,9 +83,49 @@ class ServingModule(tf.Module):
         hdr = tf.cast(hdr, tf.float32)
         return {"hdr": hdr, "preview": _preview(hdr)}
 
+    def _checked_shapes(self, ldr, exposures, extra):
+        """Asserts rank, T, channels and batch size of every input, then gives each its
+        static shape. Each assert holds trivially where an earlier one already fails (a
+        dimension check passes when the rank is wrong), so the message names the first
+        problem whatever order the asserts run in."""
+        n = self.num_frames
+        expected = [("ldr", ldr, [None, n, None, None, 3],
+                     f"[B, {n}, H, W, 3] ({n} frames, RGB)"),
+                    ("exposures", exposures, [None, n], f"[B, {n}]")]
+        for name, x, spec in zip(self.extra_names, extra, self.extra_specs):
+            dims = [None] + list(spec.shape)
+            expected.append((name, x, dims, "[B" + "".join(f", {d or '?'}" for d in dims[1:])
+                             + "]"))
+        checks, batch = [], None
+        for name, x, dims, layout in expected:
+            shape = tf.shape(x)
+            rank_ok = tf.equal(tf.size(shape), len(dims))
+            # Padded so that indexing a too-short shape is defined (its check is moot).
+            padded = tf.concat([shape, tf.zeros([len(dims)], tf.int32)], 0)
+            checks.append(tf.debugging.Assert(
+                rank_ok, [f"{name} must be {layout}; wrong rank, got shape", shape], summarize=8))
+            for k, d in enumerate(dims):
+                if d is not None:
+                    checks.append(tf.debugging.Assert(
+                        tf.logical_or(tf.logical_not(rank_ok), tf.equal(padded[k], d)),
+                        [f"{name} must be {layout}; dimension {k} differs, got shape", shape],
+                        summarize=8))
+            if batch is None:
+                batch, batch_ok = padded[0], rank_ok
+            else:
+                moot = tf.logical_not(tf.logical_and(batch_ok, rank_ok))
+                checks.append(tf.debugging.Assert(
+                    tf.logical_or(moot, tf.equal(padded[0], batch)),
+                    [f"ldr and {name} have different batch sizes:", batch, padded[0]]))
+        with tf.control_dependencies(checks):
+            out = [tf.ensure_shape(tf.identity(x), dims) for _, x, dims, _ in expected]
+        return out[0], out[1], out[2:]
+
     def _serve(self, ldr, exposures, *extra):
         # Cheap in-graph validation; it runs outside the XLA cluster (asserts are not
         # compiled). Messages reach the client as INVALID_ARGUMENT errors.
+        if self.check_shapes:
+            ldr, exposures, extra = self._checked_shapes(ldr, exposures, extra)
         checks = [
             tf.debugging.assert_equal(
                 tf.shape(ldr)[0], tf.shape(exposures)[0],
@@ -82,19 +135,23 @@ class ServingModule(tf.Module):
             tf.debugging.assert_all_finite(ldr, "ldr has non-finite values"),
             tf.debugging.assert_all_finite(exposures, "exposures have non-finite values"),
             tf.debugging.assert_positive(exposures, message="exposures must be > 0"),
-        ]
+        ] + [tf.debugging.assert_all_finite(x, f"{name} has non-finite values")
+             for name, x in zip(self.extra_names, extra) if x.dtype.is_floating]
         with tf.control_dependencies(checks):
             ldr = tf.identity(ldr)
             exposures = tf.identity(exposures)
+            extra = [tf.identity(x) for x in extra]
         return self._compute(ldr, exposures, *extra)
 
 
-def _smoke_test(model, num_frames, extra_inputs=()):
+def _smoke_test(model, num_frames, extra_inputs=(), kind="image"):
     """Runs the model at an odd size so a model that cannot take any H, W fails at export."""
     h, w = 37, 53
     rng = np.random.default_rng(0)
     ldr = rng.uniform(size=(1, num_frames, h, w, 3)).astype(np.float32)
-    exposures = (4.0 ** np.arange(num_frames, dtype=np.float32))[None]
+    # A bracket increases; a video window alternates (1, 4, 1, ...).
+    steps = np.arange(num_frames) % 2 if kind == "video" else np.arange(num_frames)
+    exposures = (4.0 ** steps).astype(np.float32)[None]
     inputs = {"ldr": ldr, "exposures": exposures}
     for spec in extra_inputs:
         inputs[spec.name] = np.ones((1,) + tuple(d or 1 for d in spec.shape), spec.dtype)
@@ -121,7 +178,8 @@ def export_saved_model(method_name, model, out_dir, version=None, xla=False, num
       version: int. Version number; None = next free integer. An existing version is an
         error (TF Serving may be serving it).
       xla: bool. Compile the serving computation with XLA.
-      num_frames: int. N of the signature; None = taken from the model's `ldr` input.
+      num_frames: int. N (image) or T (video, odd) of the signature; None = taken from
+        the model's `ldr` input.
 
     Returns:
       The path of the version directory written.
@@ -144,19 +202,28 @@ def export_saved_model(method_name, model, out_dir, version=None, xla=False, num
     if os.path.exists(target):
         raise ConfigError(f"{target}: version {version} already exists in {out_dir}")
 
-    _smoke_test(model, num_frames, method.extra_inputs)
-    module = ServingModule(model, num_frames, xla=xla, extra_inputs=method.extra_inputs)
+    if method.kind == "video" and int(num_frames) % 2 == 0:
+        raise ConfigError(f"{method_name}: a video window has a centre frame; T must be odd, "
+                          f"got {num_frames}")
+    _smoke_test(model, num_frames, method.extra_inputs, method.kind)
+    module = ServingModule(model, num_frames, xla=xla, extra_inputs=method.extra_inputs,
+                           check_shapes=method.kind == "video")
+    num_exposures = getattr(method, "num_exposures", None)
+    centre = " of the window's centre frame" if method.kind == "video" else ""
     metadata = {
         "method": method_name,
         "kind": method.kind,
         "num_frames": int(num_frames),
+        "num_exposures": int(num_exposures) if num_exposures else None,
+        "extra_inputs": [{"name": spec.name, "shape": list(spec.shape), "dtype": spec.dtype,
+                          "doc": spec.doc} for spec in method.extra_inputs],
         "xla": bool(xla),
         "hdrkeras_version": __version__,
         "tensorflow_version": tf.__version__,
         "signature": SIGNATURE,
         "inputs": {spec.name: spec.doc for spec in method.input_specs(num_frames)},
-        "outputs": {"hdr": "float32 [B, H, W, 3] linear HDR",
-                    "preview": "uint8 [B, H, W, 3] mu-law tonemapped"},
+        "outputs": {"hdr": f"float32 [B, H, W, 3] linear HDR{centre}",
+                    "preview": f"uint8 [B, H, W, 3] mu-law tonemapped{centre}"},
     }
     os.makedirs(out_dir, exist_ok=True)
     with atomic_path(target) as tmp:

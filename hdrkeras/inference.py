@@ -62,15 +62,17 @@ def _load_saved_model(sm_dir):
     spec = signature.structured_input_signature[1].get("ldr")
     if spec is None or "exposures" not in signature.structured_input_signature[1]:
         raise DataError(f"{sm_dir}: {SIGNATURE} does not take ldr and exposures")
-    num_frames = spec.shape[1]
     meta = read_metadata(sm_dir)
+    # A video export declares no static shapes (checked in the graph); T is in its metadata.
+    num_frames = spec.shape[1] if spec.shape.rank is not None else meta.get("num_frames")
     name = meta.get("method") or os.path.basename(os.path.dirname(os.path.abspath(sm_dir)))
 
     def fn(ldr, exposures, **extra):
         feeds = {"ldr": ldr, "exposures": exposures, **extra}
         return signature(**{k: tf.constant(v) for k, v in feeds.items()})["hdr"].numpy()
 
-    predictor = Predictor(fn, sm_dir, num_frames, name)
+    extra = sorted(set(signature.structured_input_signature[1]) - {"ldr", "exposures"})
+    predictor = Predictor(fn, sm_dir, num_frames, name, extra, method=meta.get("method"))
     predictor._loaded = loaded  # keeps the restored variables alive
     return predictor
 

@@ -53,19 +53,11 @@ class Loss:
         return {"loss_weight": self.loss_weight, "reduction": self.reduction}
 
 
-class L1Loss(Loss):
-    """mean |pred*w - target*w| in the domain the tensors come in."""
-
-    def compute(self, pred, target, weight):
-        if weight is not None:
-            pred, target = pred * weight, target * weight
-        return _reduce(tf.abs(pred - target), self.reduction)
-
-
 class MuLawL1(Loss):
     """L1 between mu-law tonemapped HDR: |T(pred)*w - T(target)*w|, T(x)=log(1+mu x)/log(1+mu).
 
-    The official `L1MuLoss` of SelfHDR and SCTNet. Inputs: linear HDR >= 0.
+    The official `L1MuLoss` of SelfHDR and SCTNet, ESBN's fusion loss (loss_weight 2: its
+    [-1, 1] scaling) and every "l1_mu" log: the one mu-law L1. Inputs: linear HDR >= 0.
 
     Args:
       mu: float. mu-law compression. Defaults to 5000.
@@ -85,33 +77,6 @@ class MuLawL1(Loss):
 
     def get_config(self):
         return {"mu": self.mu, **super().get_config()}
-
-
-class MaskedMuLawL1(MuLawL1):
-    """Mu-law L1 under a REQUIRED mask `weight` ([B,H,W,1] or [B,H,W,3], 1 = pixel used).
-
-    Args:
-      normalize: bool. False (the official SelfHDR behaviour) averages over every element,
-        masked-out ones included; True averages over the mask's support only (sum of the
-        mask broadcast to the image shape), so the loss scale does not shrink with the
-        mask. Only meaningful with reduction "mean". Defaults to False.
-    """
-
-    def __init__(self, mu=MU, normalize=False, loss_weight=1.0, reduction="mean"):
-        super().__init__(mu, loss_weight, reduction)
-        self.normalize = bool(normalize)
-
-    def compute(self, pred, target, weight):
-        if weight is None:
-            raise ConfigError("MaskedMuLawL1 needs a mask: call loss(pred, target, mask)")
-        if not (self.normalize and self.reduction == "mean"):
-            return super().compute(pred, target, weight)
-        diff = tf.abs(mu_law(pred, self.mu) * weight - mu_law(target, self.mu) * weight)
-        support = tf.reduce_sum(tf.broadcast_to(weight, tf.shape(diff)))
-        return tf.reduce_sum(diff) / tf.maximum(support, 1.0)
-
-    def get_config(self):
-        return {"normalize": self.normalize, **super().get_config()}
 
 
 class PerceptualLoss(Loss):

@@ -20,13 +20,19 @@ class Predictor:
       source: str. Path or method name the predictor came from.
       num_frames: int or None. N the model takes (None: any).
       name: str. Short label for reports (method name, or the path's base name).
+      extra_inputs: tuple of str. Names of the inputs beyond ldr and exposures the model
+        declares (keyword arguments of the call), e.g. ("sensitivity",).
+      method: str or None. The method whose model this is, where known (the automatic
+        tiling's memory model is looked up by it). Defaults to None.
     """
 
-    def __init__(self, fn, source, num_frames, name):
+    def __init__(self, fn, source, num_frames, name, extra_inputs=(), method=None):
         self._fn = fn
         self.source = source
         self.num_frames = num_frames
         self.name = name
+        self.extra_inputs = tuple(extra_inputs)
+        self.method = method
 
     def __call__(self, ldr, exposures, **extra):
         ldr = np.asarray(ldr, dtype=np.float32)
@@ -60,6 +66,8 @@ def keras_predictor(model, source, name, xla=False):
         inputs = {"ldr": ldr, "exposures": exposures, **extra}
         return run({k: tf.constant(v) for k, v in inputs.items()}).numpy()
 
-    predictor = Predictor(fn, source, num_frames, name)
+    extra = [t.name for t in model.inputs
+             if getattr(t, "name", "") and t.name not in ("ldr", "exposures")]
+    predictor = Predictor(fn, source, num_frames, name, extra, method=model.name)
     predictor.keras_model = model  # for methods that stream it (video_inference)
     return predictor

@@ -7,7 +7,9 @@
 bracketed photos whose exposures come from EXIF, a comma-separated list of images or a
 glob. --model is a SavedModel from hdrkeras.export (or its base directory: the highest
 version is used) or a `.keras` file; --method names a zero-training baseline instead.
-Writes OUT (.hdr or .exr) and OUT_STEM_preview.png, both atomically.
+Writes OUT (.hdr or .exr) and OUT_STEM_preview.png, both atomically. Memory stays under
+--max_memory_gb (default 4): the image runs whole when the memory model of
+hdrkeras.tiling says it fits, else in the largest tiles that do (--tile overrides).
 """
 
 import os
@@ -28,8 +30,10 @@ flags.DEFINE_string("method", None, "Baseline method instead of --model: referen
 flags.DEFINE_string("input", None, "Scene folder, folder of bracketed photos, comma-separated "
                     "image list or glob.", **_F)
 flags.DEFINE_string("out", None, "Output HDR file (.hdr or .exr).", **_F)
-flags.DEFINE_integer("tile", None, "Tile size for bounded-memory inference (default: whole "
-                     "image).", **_F)
+flags.DEFINE_integer("tile", None, "Tile size for bounded-memory inference; 0: the whole image "
+                     "at once (default: chosen from --max_memory_gb and the free memory).", **_F)
+flags.DEFINE_float("max_memory_gb", 4.0, "Memory bound of the automatic tiling (GB); the "
+                   "machine's available memory lowers it further.", **_F)
 flags.DEFINE_integer("overlap", 32, "Overlap of neighbouring tiles, blended smoothly.", **_F)
 flags.DEFINE_enum("pad_mode", "reflect", ["reflect", "ones"],
                   "Tiling padding: reflect, or ones (SCTNet's protocol, with --overlap=0).", **_F)
@@ -67,7 +71,9 @@ def main(argv):
     inference.check_output_path(FLAGS.out)
     checks.output_file("--out", FLAGS.out)
     checks.output_file("--out (its preview)", inference.preview_path(FLAGS.out))
-    checks.positive_int("--tile", FLAGS.tile)
+    if FLAGS.tile is not None:
+        checks.non_negative_int("--tile", FLAGS.tile)
+    checks.positive_float("--max_memory_gb", FLAGS.max_memory_gb)
     checks.non_negative_int("--overlap", FLAGS.overlap)
     exposures = None
     if FLAGS.exposures:
@@ -88,14 +94,18 @@ def main(argv):
     n, h, w, _ = ldr.shape
     print(f"  {w}x{h}, relative exposures {', '.join(f'{t:g}' for t in times)}", flush=True)
 
-    total = tiling.num_tiles(h, w, FLAGS.tile, FLAGS.overlap, FLAGS.pad_mode)
+    tile, why = tiling.resolve_tile(tiling.tool_tile(FLAGS.tile), h, w,
+                                    predictor, overlap=FLAGS.overlap,
+                                    max_memory_gb=FLAGS.max_memory_gb)
+    print(f"  {why}", flush=True)
+    total = tiling.num_tiles(h, w, tile, FLAGS.overlap, FLAGS.pad_mode)
 
     def progress(done, count):
         if count > 1:
             print(f"  tile {done}/{count}", flush=True)
 
     print(f"reconstructing ({total} model call{'s' if total > 1 else ''})", flush=True)
-    hdr = tiling.run_tiled(predictor, ldr[None], times[None], tile=FLAGS.tile,
+    hdr = tiling.run_tiled(predictor, ldr[None], times[None], tile=tile,
                               overlap=FLAGS.overlap, pad_mode=FLAGS.pad_mode,
                               progress=progress)[0]
     hdr_path, png_path = inference.write_outputs(hdr, FLAGS.out)

@@ -43,19 +43,24 @@ flags.DEFINE_integer("num_exposures", None, "Exposure levels the --model was tra
 flags.DEFINE_multi_string("extra_input", [], "NAME=VALUE of a scalar extra input the "
                           "--model declares, e.g. sensitivity=15 (DeAltHDR); repeatable.",
                           **_F)
-flags.DEFINE_integer("tile", None, "Tile size for bounded-memory inference of large frames "
-                     "(default: whole frames, with per-frame reuse between windows).", **_F)
+flags.DEFINE_integer("tile", None, "Tile size; 0: whole frames, streaming with per-frame "
+                     "reuse (default: whole frames if a window fits in --max_memory_gb, else "
+                     "the largest tile that does).", **_F)
+flags.DEFINE_float("max_memory_gb", 4.0, "Memory bound of the automatic tiling (GB); the "
+                   "machine's available memory lowers it further.", **_F)
 flags.DEFINE_integer("overlap", 32, "Overlap of neighbouring tiles, blended smoothly.", **_F)
 flags.DEFINE_bool("mp4", True, "Write OUT/preview.mp4 when an MP4 encoder is available.", **_F)
 flags.DEFINE_float("fps", 25.0, "Frame rate of the MP4 preview.", **_F)
 
 
 def main(argv):
-    from hdrkeras import video_inference
+    from hdrkeras import checks, tiling, video_inference
     from hdrkeras.data.video_folder import folder_sequence
 
     if len(argv) > 1:
         raise ConfigError(f"unexpected arguments: {' '.join(argv[1:])}")
+    tiling.tool_tile(FLAGS.tile)
+    checks.positive_float("--max_memory_gb", FLAGS.max_memory_gb)
     for name in ("input", "out"):
         if not FLAGS[name].value:
             raise ConfigError(f"--{name} is required")
@@ -71,7 +76,8 @@ def main(argv):
     print(f"{sequence.name}: {len(sequence)} frames, exposure levels {levels}, "
           f"{model.window_size(sequence)}-frame windows", flush=True)
     result = video_inference.reconstruct_sequence(
-        model, sequence, FLAGS.out, ext=FLAGS.format, tile=FLAGS.tile, overlap=FLAGS.overlap,
+        model, sequence, FLAGS.out, ext=FLAGS.format, tile=tiling.tool_tile(FLAGS.tile),
+        overlap=FLAGS.overlap, max_memory_gb=FLAGS.max_memory_gb,
         mp4=FLAGS.mp4, fps=FLAGS.fps)
     print(f"wrote {len(result['written'])} frames to {FLAGS.out} "
           f"({len(result['skipped'])} already there)"

@@ -123,8 +123,10 @@ def temporal_error(pred_prev, pred, gt_prev, gt):
     return float(np.sum(e.astype(np.float64) ** 2)), int(e.size)
 
 
-def evaluate_sequence(model, sequence, lanhdr=False, tile=None, overlap=32):
-    """Scores one StreamingModel on one sequence: (row dict, per-frame list of dicts)."""
+def evaluate_sequence(model, sequence, lanhdr=False, tile=None, overlap=32,
+                      max_memory_gb=None, log=None):
+    """Scores one StreamingModel on one sequence: (row dict, per-frame list of dicts).
+    `tile`, `max_memory_gb`: see hdrkeras.video_inference.outputs."""
     from hdrkeras.video_inference import outputs
 
     valid = np.flatnonzero(sequence.valid)
@@ -133,7 +135,8 @@ def evaluate_sequence(model, sequence, lanhdr=False, tile=None, overlap=32):
     frames, sq, count = [], 0.0, 0
     prev = None
     start = time.perf_counter()
-    for c, pred in outputs(model, sequence, valid.tolist(), tile, overlap):
+    for c, pred in outputs(model, sequence, valid.tolist(), tile, overlap, max_memory_gb,
+                           log):
         gt = sequence.hdr(c)
         if gt.shape != pred.shape:
             raise DataError(f"sequence {sequence.name}: ground truth of frame {c} is "
@@ -160,7 +163,8 @@ def evaluate_sequence(model, sequence, lanhdr=False, tile=None, overlap=32):
     return row, frames
 
 
-def evaluate(models, sequences, lanhdr=False, tile=None, overlap=32, log=print):
+def evaluate(models, sequences, lanhdr=False, tile=None, overlap=32, log=print,
+             max_memory_gb=None):
     """Every model on every sequence: list of per-sequence rows (sequence-major)."""
     if not models:
         raise ConfigError("nothing to evaluate: give --model, --method or --baselines")
@@ -169,7 +173,8 @@ def evaluate(models, sequences, lanhdr=False, tile=None, overlap=32, log=print):
     rows = []
     for i, seq in enumerate(sequences):
         for model in models:
-            row, _ = evaluate_sequence(model, seq, lanhdr, tile, overlap)
+            row, _ = evaluate_sequence(model, seq, lanhdr, tile, overlap, max_memory_gb,
+                                       log)
             rows.append(row)
             if log:
                 log(f"[{i + 1}/{len(sequences)}] {seq.name} {model.name}: "
@@ -178,10 +183,14 @@ def evaluate(models, sequences, lanhdr=False, tile=None, overlap=32, log=print):
     return rows
 
 
+# Count and time columns of the tables: sequences, seconds per output frame.
+UNITS = ("Sequences", "s/frame")
+
+
 def write_reports(rows, out_dir, lanhdr=False):
     """OUT/metrics.csv (per-sequence rows, then a `mean` row per model) and OUT/metrics.md."""
-    return evaluation.write_reports(rows, out_dir, metric_names(lanhdr), TITLES)
+    return evaluation.write_reports(rows, out_dir, metric_names(lanhdr), TITLES, UNITS)
 
 
 def markdown_table(rows, lanhdr=False):
-    return evaluation.markdown_table(rows, metric_names(lanhdr), TITLES)
+    return evaluation.markdown_table(rows, metric_names(lanhdr), TITLES, UNITS)

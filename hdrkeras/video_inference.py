@@ -18,6 +18,8 @@ input frame, both renamed into place together; frames whose two files exist are 
 
 Tiling (`tile`): each window runs through hdrkeras.tiling.run_tiled on tiles of the
 window's frames, without reuse between windows (a tile of a window is the unit of work).
+`tile=hdrkeras.tiling.AUTO` (the tools' default) keeps whole frames while the memory model
+of hdrkeras.tiling says a window fits in the budget, and tiles otherwise.
 """
 
 import os
@@ -70,6 +72,7 @@ def streaming_model(model=None, method=None, config=None, num_frames=None, num_e
             return own
         if num_exposures is None:
             num_exposures = _metadata_exposures(predictor)
+    _check_extra(predictor, extra or {})
     n = predictor.num_frames if predictor.num_frames is not None else num_frames
     if n is None:
         raise ConfigError(f"{predictor.name}: the model does not fix its window size; give "
@@ -91,6 +94,21 @@ def _method_streaming(predictor):
     if not getattr(m, "streams_keras_models", False):
         return None
     return m.streaming_model(model=keras_model)
+
+
+def _check_extra(predictor, extra):
+    """ConfigError before any work when --extra_input names an input the model does not
+    take, or leaves out one it declares."""
+    declared = set(predictor.extra_inputs)
+    unknown = sorted(set(extra) - declared)
+    if unknown:
+        takes = ", ".join(sorted(declared)) or "none"
+        raise ConfigError(f"{predictor.name} takes no extra input {', '.join(unknown)} "
+                          f"(its extra inputs: {takes})")
+    missing = sorted(declared - set(extra))
+    if missing:
+        raise ConfigError(f"{predictor.name} needs "
+                          + " ".join(f"--extra_input {k}=VALUE" for k in missing))
 
 
 def parse_extra_inputs(values):
@@ -170,11 +188,30 @@ def _tiled_outputs(model, sequence, centres, tile, overlap):
         yield c, run_tiled(model.batch_fn, ldr[None], t[None], tile=tile, overlap=overlap)[0]
 
 
-def outputs(model, sequence, centres=None, tile=None, overlap=32):
+def resolve_tile(model, sequence, tile, overlap=32, max_memory_gb=None):
+    """(tile or None, message) for `sequence`'s frame size: hdrkeras.tiling.resolve_tile
+    with the model's window of T frames as the call (AUTO: chosen from the memory budget;
+    None or 0: whole frames; a positive int: that tile)."""
+    from hdrkeras import tiling
+
+    if tile is None:
+        return None, "whole frames"
+    h, w = sequence.ldr(0).shape[:2]
+    return tiling.resolve_tile(tile, h, w, model, overlap=overlap,
+                               max_memory_gb=max_memory_gb or tiling.DEFAULT_MAX_MEMORY_GB)
+
+
+def outputs(model, sequence, centres=None, tile=None, overlap=32, max_memory_gb=None,
+            log=None):
     """Yields (centre, hdr [H,W,3]) for `centres` (None = all): streaming with reuse, or
-    window by window in tiles when `tile` is set."""
+    window by window in tiles when `tile` is set (hdrkeras.tiling.AUTO: chosen from the
+    frame size and `max_memory_gb`, see resolve_tile; the choice goes to `log`)."""
     if centres is None:
         centres = range(len(sequence))
+    if tile is not None:
+        tile, why = resolve_tile(model, sequence, tile, overlap, max_memory_gb)
+        if log:
+            log(f"{model.name}: {why}")
     if tile is None:
         return stream(model, sequence, centres)
     return _tiled_outputs(model, sequence, centres, tile, overlap)
@@ -199,7 +236,7 @@ class Progress:
 
 
 def reconstruct_sequence(model, sequence, out_dir, ext=".exr", tile=None, overlap=32,
-                         mp4=True, fps=25.0, log=print):
+                         mp4=True, fps=25.0, log=print, max_memory_gb=None):
     """Reconstructs every frame of `sequence` into `out_dir` (see module docstring).
 
     Args:
@@ -208,7 +245,8 @@ def reconstruct_sequence(model, sequence, out_dir, ext=".exr", tile=None, overla
       out_dir: str. Output folder (created).
       ext: ".exr" or ".hdr".
       tile, overlap: per-window tiling (hdrkeras.tiling.run_tiled); None = whole frames
-        with streaming reuse.
+        with streaming reuse; hdrkeras.tiling.AUTO = whole frames if they fit in
+        `max_memory_gb` (default 4), else the largest tile that does.
       mp4: bool. Also write preview.mp4 when an encoder is available.
       fps: float. Frame rate of the MP4 preview.
       log: callable(str) or None.
@@ -228,7 +266,7 @@ def reconstruct_sequence(model, sequence, out_dir, ext=".exr", tile=None, overla
 
     progress = Progress(len(todo))
     written = []
-    for centre, hdr in outputs(model, sequence, todo, tile, overlap):
+    for centre, hdr in outputs(model, sequence, todo, tile, overlap, max_memory_gb, log):
         write_outputs(hdr, frame_paths(out_dir, centre, ext)[0])
         written.append(centre)
         progress.step(FRAME_PATTERN.format(centre))

@@ -64,17 +64,22 @@ def flip_groups(x):
     return np.concatenate([x[..., i:i + 3][..., ::-1] for i in range(0, x.shape[-1], 3)], -1)
 
 
-def run_saved_model_tf_only(path, ldr, exposures, workdir):
+def run_saved_model_tf_only(path, ldr, exposures, workdir, extra=None):
     """Calls serving_default of the SavedModel at `path` in a fresh process that imports
-    TensorFlow but not hdrkeras (what TF Serving does). Returns {"hdr", "preview"}."""
+    TensorFlow but not hdrkeras (what TF Serving does). `extra`: dict name -> array of the
+    extra inputs the model declares (e.g. {"sensitivity": float32 [B]}). Returns {"hdr",
+    "preview"}."""
     workdir = pathlib.Path(workdir)
-    np.savez(workdir / "in.npz", ldr=ldr, exposures=exposures)
+    extra = dict(extra or {})
+    if {"ldr", "exposures"} & set(extra):
+        raise ValueError("extra inputs must not be named ldr or exposures")
+    np.savez(workdir / "in.npz", ldr=ldr, exposures=exposures, **extra)
     script = (
         "import sys, numpy as np, tensorflow as tf\n"
         f"d = np.load({str(workdir / 'in.npz')!r})\n"
         f"m = tf.saved_model.load({str(path)!r})\n"
         "f = m.signatures['serving_default']\n"
-        "out = f(ldr=tf.constant(d['ldr']), exposures=tf.constant(d['exposures']))\n"
+        "out = f(**{k: tf.constant(d[k]) for k in d.files})\n"
         "assert not any(k.startswith('hdrkeras') for k in sys.modules), 'imported hdrkeras'\n"
         f"np.savez({str(workdir / 'out.npz')!r}, hdr=out['hdr'].numpy(), "
         "preview=out['preview'].numpy())\n")

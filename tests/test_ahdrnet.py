@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from conftest import backbone_frames, flip_groups, load_fixture
+from hdrkeras.models import frame_dict
 from hdrkeras import convert
 from hdrkeras.errors import DataError
 from hdrkeras.models.ahdrnet import AHDRNet
@@ -14,7 +15,7 @@ TINY = {"nChannel": 6, "nDenselayer": 2, "nFeat": 8, "growthRate": 4}
 
 
 def frames(h, w, seed=0, batch=1, channels=6):
-    return backbone_frames(h, w, seed, batch, channels)
+    return frame_dict(backbone_frames(h, w, seed, batch, channels))
 
 
 def test_parity_with_official_outputs():
@@ -54,7 +55,7 @@ def test_rgb_import_permutes_first_and_last_convs():
     bgr = convert.load_reference("ahdrnet", weights, meta["config"])
     rgb = convert.load_reference("ahdrnet", weights, {**meta["config"], "rgb": True})
     xs = frames(16, 20, seed=2)
-    expect = flip_groups(np.asarray(bgr([flip_groups(x) for x in xs])))
+    expect = flip_groups(np.asarray(bgr({k: flip_groups(x) for k, x in xs.items()})))
     got = np.asarray(rgb(xs))
     np.testing.assert_allclose(got, expect, atol=1e-6)
     assert np.abs(got - np.asarray(bgr(xs))).max() > 1e-4  # the permutation did something

@@ -1,5 +1,6 @@
 """python -m hdrkeras.bench: inputs, timing/memory fields, isolation, threads, --train."""
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -55,6 +56,17 @@ def test_measure_tiled():
     r = bench.measure(spec)
     assert r["tile"] == 16 and r["overlap"] == 4
     assert "tiled 16/4" in bench.format_result(r)
+
+
+def test_measure_auto_tile_as_the_tools_choose():
+    spec = bench.BenchSpec(method="reference_only", height=72, width=96, runs=1, warmup=0,
+                           overlap=8, auto_tile=True, max_memory_gb=0.001)
+    r = bench.measure(spec)  # a budget below the process: the smallest tile
+    assert r["tile"] == 64 and r["overlap"] == 8 and r["max_memory_gb"] == 0.001
+    assert "tiled 64/8 (auto, 0.001 GB)" in bench.format_result(r)
+    assert r["s_per_megapixel"] == round(r["median_ms"] / 1000 / (72 * 96 / 1e6), 3)
+    r = bench.measure(dataclasses.replace(spec, max_memory_gb=4.0))
+    assert r["tile"] is None and r["overlap"] is None  # fits: whole image
 
 
 def test_cli_json_isolated_with_threads():

@@ -374,17 +374,28 @@ def test_evaluate_on_records_names_their_dataset(records, dataset, tmp_path, cap
     assert tree(tmp_path) == []
 
 
-def test_evaluate_names_scenes_with_non_finite_metrics(tmp_path, capsys):
+def test_evaluate_never_prints_non_finite_scores_silently(tmp_path, capsys):
     rng = np.random.default_rng(2)
     ldr, hdr = random_scene(rng, 16, 16)
     hdr = hdr.copy()
-    hdr[3, 4, 1] = 1.7e38  # one absurd ground-truth pixel
+    hdr[3, 4, 1] = 1.7e38  # one absurd ground-truth pixel: refused where the scene is read
     root = tmp_path / "data"
     write_scene(str(root / "Test" / "bad"), ldr, (0, 2, 4), hdr)
     code, out, err = run_tool(evaluate_tool, capsys, "--data", root, "--out",
                               tmp_path / "eval", "--method", "reference_only",
                               "--baselines=false")
-    assert code == 0, err
-    assert "| reference_only | 1 | -inf |" in out  # PSNR-mu of an overflowing error
-    assert "warning: scene bad: non-finite metrics for every model (check its ground truth" \
-        in err
+    line = error_line(err)
+    assert code == 1 and "scene bad" in line and "-inf" not in out
+    assert not (tmp_path / "eval").exists()
+    # Scores that are non-finite for another reason (a model emitting inf) are named.
+    from hdrkeras import evaluation
+
+    row = {"seconds": 0.1, **{m: 1.0 for m in evaluation.METRICS}}
+    rows = [dict(row, model="a", scene="s1"), dict(row, model="b", scene="s1", psnr_mu=-np.inf),
+            dict(row, model="a", scene="s2", psnr_l=np.nan),
+            dict(row, model="b", scene="s2", psnr_l=np.nan)]
+    evaluate_tool.warn_non_finite(rows)
+    err = capsys.readouterr().err.splitlines()
+    assert err == ["warning: scene s1: non-finite metrics for b; the means include them",
+                   "warning: scene s2: non-finite metrics for every model (check its ground "
+                   "truth for absurd or non-finite values); the means include them"]

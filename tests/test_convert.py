@@ -81,6 +81,24 @@ def test_converted_model_exports_under_its_method_only(tmp_path):
         export.build_model("fshdr", str(out))
 
 
+def test_selfhdr_checkpoint_of_its_backbone(tmp_path):
+    """SelfHDR's released checkpoints are backbones: --backbone says which; other methods
+    reject the option."""
+    meta, _, io, npz = _write_npz(tmp_path, "ahdrnet")
+    out = tmp_path / "selfhdr.keras"
+    convert_method("selfhdr", [str(npz)], str(out), config=meta["config"], backbone="ahdrnet")
+    model = saving.load_keras(out)
+    assert model.name == "selfhdr"
+    frames = [flip_groups(_nhwc(io[f"x{i}"])) for i in (1, 2, 3)]
+    np.testing.assert_allclose(np.asarray(_call(_backbone(model), frames)),
+                               flip_groups(_nhwc(io["out_hdr"])), rtol=0,
+                               atol=meta["tolerance"]["max_abs"])
+    with pytest.raises(ConfigError, match="--backbone is not an option of method 'sctnet'"):
+        convert_method("sctnet", [str(npz)], str(tmp_path / "x.keras"), backbone="ahdrnet")
+    with pytest.raises(ConfigError, match="No backbone named 'unet'"):
+        convert_method("selfhdr", [str(npz)], str(tmp_path / "x.keras"), backbone="unet")
+
+
 def test_checkpoint_of_another_network_is_named(tmp_path):
     _, _, _, npz = _write_npz(tmp_path, "ahdrnet")
     with pytest.raises((ConfigError, DataError), match=f"{npz} \\(as sctnet network\\)"):

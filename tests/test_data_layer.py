@@ -80,7 +80,7 @@ def test_make_tfrecord_rejects_an_absurd_ground_truth(tmp_path):
                        capture_output=True, text=True, env=env, timeout=300)
     assert r.returncode == 1
     assert "Traceback" not in r.stderr
-    err = [line for line in r.stderr.splitlines() if line.startswith("make_tfrecord:")]
+    err = [line for line in r.stderr.splitlines() if line.startswith("error:")]
     assert len(err) == 1, r.stderr
     assert "scene 002" in err[0] and "002/HDRImg.hdr" in err[0] and "e+38" in err[0]
     assert not os.path.exists(os.path.join(out, "train"))

@@ -9,7 +9,7 @@ import pytest
 
 from conftest import parity_dir
 from hdrkeras.layers.frame_inputs import FrameInputs
-from hdrkeras.models import esbn
+from hdrkeras.models import ALIGN_INPUTS, FRAME_INPUTS, esbn, frame_dict
 
 # From the parity fixtures' meta.json: default_config_params (trainable) and
 # non_trainable_params (BatchNorm moving mean/variance).
@@ -23,17 +23,19 @@ def n_weights(weights):
 
 @pytest.fixture(scope="module")
 def align_net():
-    return esbn.build_align_net()
+    return esbn.ESBNAlign()
 
 
 @pytest.fixture(scope="module")
 def fusion_net():
-    return esbn.build_fusion_net()
+    return esbn.ESBNFusion()
 
 
 def frames(h, w, n, seed=0, batch=1):
+    """The input dict of the align (n=2) or fusion (n=3) net."""
     rng = np.random.default_rng(seed)
-    return [rng.uniform(-1, 3, (batch, h, w, 6)).astype(np.float32) for _ in range(n)]
+    xs = [rng.uniform(-1, 3, (batch, h, w, 6)).astype(np.float32) for _ in range(n)]
+    return frame_dict(xs, ALIGN_INPUTS if n == 2 else FRAME_INPUTS)
 
 
 def test_param_counts(align_net, fusion_net):
@@ -70,7 +72,8 @@ def test_odd_size_align_pads_reflect_and_crops(align_net):
     assert out.shape == (1, 61, 83, 3)
     assert np.all(np.isfinite(out)) and np.abs(out).max() <= 1.0
     # Same as reflect-padding bottom/right to 64x88 ourselves and cropping the top-left.
-    padded = [np.pad(v, ((0, 0), (0, 3), (0, 5), (0, 0)), mode="reflect") for v in x]
+    padded = {k: np.pad(v, ((0, 0), (0, 3), (0, 5), (0, 0)), mode="reflect")
+              for k, v in x.items()}
     ref = np.asarray(align_net(padded, training=False))[:, :61, :83]
     np.testing.assert_allclose(out, ref, rtol=0, atol=1e-5)
 
@@ -82,14 +85,14 @@ def test_odd_size_fusion(fusion_net):
 
 
 def test_small_config_and_unit_output():
-    raw = esbn.build_align_net(name="align_high", filters=8, num_res_blocks=2)
-    unit = esbn.build_align_net(name="u", filters=8, num_res_blocks=2, unit_output=True)
+    raw = esbn.ESBNAlign(name="align_high", filters=8, num_res_blocks=2)
+    unit = esbn.ESBNAlign(name="u", filters=8, num_res_blocks=2, unit_output=True)
     unit.set_weights(raw.get_weights())
     x = frames(24, 40, 2, seed=3)
     y_raw, y_unit = np.asarray(raw(x)), np.asarray(unit(x))
     assert raw.name == "align_high" and y_raw.shape == (1, 24, 40, 3)
     np.testing.assert_allclose(y_unit, (y_raw + 1) / 2, atol=1e-6)
-    fusion = esbn.build_fusion_net(filters=16, growth_rate=8, num_dense_layers=3,
+    fusion = esbn.ESBNFusion(filters=16, growth_rate=8, num_dense_layers=3,
                                    unit_output=True)
     y = np.asarray(fusion(frames(9, 11, 3, seed=4)))
     assert y.shape == (1, 9, 11, 3) and y.min() >= 0 and y.max() <= 1

@@ -65,17 +65,6 @@ def test_mu_law_l1_matches_formula_and_weight_semantics():
         losses.MuLawL1(reduction="avg")
 
 
-def test_masked_mu_law_l1():
-    pred, target = images(0), images(1)
-    mask = (images(2, (2, 16, 16, 1)) > 0.5).astype(np.float32)
-    with pytest.raises(ConfigError, match="needs a mask"):
-        losses.MaskedMuLawL1()(pred, target)
-    full = np.abs(mu_np(pred) - mu_np(target)) * mask
-    np.testing.assert_allclose(float(losses.MaskedMuLawL1()(pred, target, mask)), full.mean(), rtol=1e-5)
-    np.testing.assert_allclose(float(losses.MaskedMuLawL1(normalize=True)(pred, target, mask)),
-                               full.sum() / (3 * mask.sum()), rtol=1e-5)
-
-
 def test_stage_losses_are_differentiable_and_masks_are_constant():
     pred = tf.Variable(images(0))
     ref = np.concatenate([images(1) ** 2.2 / 4, images(1)], -1)

@@ -79,7 +79,7 @@ def test_align_high_scope_names(align_fixture):
                for k, v in weights.items()}
     assert not any("_low" in k for k in renamed)
     model = esbn_convert.build_from_state("align", renamed, {"name": "align_high"})
-    out = np.asarray(model([io["x_nonref"], io["x_ref"]], training=False))
+    out = np.asarray(model({"nonref": io["x_nonref"], "ref": io["x_ref"]}, training=False))
     np.testing.assert_allclose(out, io["out_output_low"], rtol=0,
                                atol=meta["tolerance"]["max_abs"])
 
@@ -138,7 +138,8 @@ def test_cli_converts_tf1_checkpoint(fusion_fixture, tmp_path):
     assert result.returncode == 0, result.stderr
     assert f"wrote {out / 'fusion.keras'} (fusion, 388,419 parameters)" in result.stdout
     model = keras.saving.load_model(out / "fusion.keras")
-    y = np.asarray(model([io["x_low"], io["x_mid"], io["x_high"]], training=False))
+    y = np.asarray(model({"x1": io["x_low"], "x2": io["x_mid"], "x3": io["x_high"]},
+                         training=False))
     np.testing.assert_allclose(y, io["out_output_hdr"], rtol=0,
                                atol=meta["tolerance"]["max_abs"])
     # Unreadable checkpoint data: DataError naming the checkpoint, nothing written.
@@ -210,7 +211,8 @@ def test_cli_three_networks_to_an_exportable_model(align_fixture, fusion_fixture
                             f"fusion={fusion_ckpt}"], str(out))
     model = saving.load_keras(out)
     assert model.name == "esbn"
-    y = np.asarray(model.get_layer("align_high")([io["x_nonref"], io["x_ref"]], training=False))
+    y = np.asarray(model.get_layer("align_high")({"nonref": io["x_nonref"], "ref": io["x_ref"]},
+                                                   training=False))
     np.testing.assert_allclose(y, io["out_output_low"], rtol=0,
                                atol=meta["tolerance"]["max_abs"])
     _, loaded = export.build_model("esbn", str(out))

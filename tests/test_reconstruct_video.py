@@ -65,17 +65,23 @@ def test_video_tool_writes_frames_previews_mp4_and_resumes(tmp_path, capsys):
 
 
 def test_tiled_reference_only_equals_whole_frames(tmp_path, capsys):
-    seq = moving_clip(4, h=40, w=48)
+    seq = moving_clip(4, h=72, w=96)
     frames = write_clip(tmp_path / "in", seq)
     common = ["--method", "video_reference_only", "--input", frames, "--exposures", "1,4",
               "--format", ".hdr", "--mp4=false"]
-    assert run(common + ["--out", str(tmp_path / "a")], capsys)[0] == 0
+    code, stdout, _ = run(common + ["--out", str(tmp_path / "a")], capsys)
+    assert code == 0 and "whole image (4 GB budget" in stdout  # default: fits, streaming
     assert run(common + ["--out", str(tmp_path / "b"), "--tile", "24", "--overlap", "8"],
                capsys)[0] == 0
+    # a budget below what the process holds: the smallest automatic tile, 2x2 tiles
+    code, stdout, _ = run(common + ["--out", str(tmp_path / "c"), "--overlap", "8",
+                                    "--max_memory_gb", "0.001"], capsys)
+    assert code == 0 and "tile 64, automatic (0.001 GB budget" in stdout
     for i in range(4):
         a = read_hdr(str(tmp_path / "a" / f"frame_{i:05d}.hdr"))
-        b = read_hdr(str(tmp_path / "b" / f"frame_{i:05d}.hdr"))
-        np.testing.assert_allclose(a, b, rtol=1e-2)  # pointwise model: tiling is exact
+        for tiled in "bc":
+            b = read_hdr(str(tmp_path / tiled / f"frame_{i:05d}.hdr"))
+            np.testing.assert_allclose(a, b, rtol=1e-2)  # pointwise model: tiling is exact
 
 
 def _assert_one_line_error(code, stderr, *needles):

@@ -145,8 +145,17 @@ def test_long_saturates_and_short_is_dark_in_shadows(scenes):
 
 def test_naive_merge_ghosts_in_motion_mask(scenes):
     """(7) Aligning the camera motion is not enough: a plain average of H_i = L_i^2.2 / t_i
-    is accurate on static content and wrong where objects move."""
-    for seed, s in scenes.items():
+    is accurate on static content and wrong where objects move. Outdoor scenes only: a dim
+    room has almost no pixels that all three exposures see unclipped and above the noise."""
+    outdoor = {seed: s for seed, s in scenes.items() if s["kind"] == "outdoor"}
+    for seed in range(len(SEEDS), 20):
+        if len(outdoor) >= 3:
+            break
+        s = syn.synthesize_scene(seed, H, W)
+        if s["kind"] == "outdoor":
+            outdoor[seed] = s
+    assert len(outdoor) >= 3
+    for seed, s in outdoor.items():
         aligned = [s["ldr"][i] if i == s["reference_index"] else
                    syn.warp_frame_to_ref(s["ldr"][i], s["homographies"][i]) for i in range(3)]
         merged = np.mean([response.ldr_to_hdr(a, t) for a, t in zip(aligned, s["exposures"])], 0)
@@ -336,6 +345,6 @@ def test_cli_bad_arguments(tmp_path, args, message):
         args.append(f"--out={tmp_path / 'out'}")
     r = _cli("--height=40", "--width=48", *args)
     assert r.returncode != 0
-    lines = [l for l in r.stderr.splitlines() if l.startswith("synthesize: error:")]
+    lines = [l for l in r.stderr.splitlines() if l.startswith("error:")]
     assert len(lines) == 1 and message in lines[0], r.stderr
     assert "Traceback" not in r.stderr

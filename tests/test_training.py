@@ -58,15 +58,19 @@ def test_fusion_needs_finished_alignment(tmp_path, records):
         run(methods.get("esbn"), "fusion", _config(tmp_path, records), log=lambda s: None)
 
 
-def _restored_net(builder_name, ckpt_dir):
-    """A fresh network restored through the checkpoint's object graph, as the runner does."""
-    from hdrkeras.models import esbn as esbn_models
+def _restored_net(builder_name, ckpt_dir, checkpoint=None, trainable_only=False):
+    """A fresh network restored through the checkpoint's object graph, as the runner does.
 
-    build = esbn_models.build_fusion_net if builder_name == "fusion" else esbn_models.build_align_net
+    checkpoint: a checkpoint prefix (e.g. ".../ckpt-1"); defaults to the latest in ckpt_dir.
+    """
+    from hdrkeras.models.esbn import ESBNAlign, ESBNFusion
+
+    build = ESBNFusion if builder_name == "fusion" else ESBNAlign
     net = build(name=builder_name)
+    path = checkpoint or tf.train.latest_checkpoint(str(ckpt_dir))
     tf.train.Checkpoint(**{builder_name: net}).read(
-        tf.train.latest_checkpoint(str(ckpt_dir))).expect_partial().assert_existing_objects_matched()
-    return [v.numpy() for v in net.weights]
+        path).expect_partial().assert_existing_objects_matched()
+    return [v.numpy() for v in (net.trainable_weights if trainable_only else net.weights)]
 
 
 def test_all_stages_chain_and_write_a_working_inference_model(tmp_path, records):
@@ -186,7 +190,9 @@ def test_fit_cli_user_errors(tmp_path):
 @pytest.mark.parametrize("options", [{"jit_compile": True}, {"mixed_precision": True},
                                      {"strategy": "mirrored"}])
 def test_xla_mixed_precision_and_mirrored_steps_train(tmp_path, records, options):
-    """One short stage under each driver option trains and checkpoints finite weights."""
+    """One short stage under each driver option takes real optimiser steps: the trainable
+    weights after step 2 differ from those after step 1, are finite, and the checkpoint
+    holds what the task holds in memory."""
     import keras
 
     cfg = _config(tmp_path, records, val_source=None, preview_every=0, **options)
@@ -197,8 +203,50 @@ def test_xla_mixed_precision_and_mirrored_steps_train(tmp_path, records, options
                                                                   "mixed_float16")
     finally:
         keras.mixed_precision.set_global_policy("float32")
-    restored = _restored_net("align_low", tmp_path / "run" / "align_low" / "ckpt")
+    ckpt_dir = tmp_path / "run" / "align_low" / "ckpt"
+    after_1 = _restored_net("align_low", ckpt_dir, str(ckpt_dir / "ckpt-1"), trainable_only=True)
+    after_2 = _restored_net("align_low", ckpt_dir, trainable_only=True)
+    assert all(np.all(np.isfinite(w)) for w in after_2)
+    changed = [not np.array_equal(a, b) for a, b in zip(after_1, after_2)]
+    # Adam moves every trainable weight that has a gradient: all of them here.
+    assert sum(changed) == len(changed) > 0, f"{sum(changed)}/{len(changed)} weights moved"
+    restored = _restored_net("align_low", ckpt_dir)
     fresh = [v.numpy() for v in task.networks["align_low"].weights]
-    assert all(np.all(np.isfinite(w)) for w in restored)
     for a, b in zip(restored, fresh):
         np.testing.assert_array_equal(a, b)
+
+
+def test_a_corrupt_record_stops_training_with_its_shard_named(tmp_path, records):
+    """A payload bit flip (framing intact, so the start-up scan passes) met at step 1 is a
+    RecordError naming the shard and the record, not TF's bare DataLossError."""
+    import shutil
+
+    from hdrkeras.data import tfrecord
+    from hdrkeras.errors import RecordError
+
+    train = tmp_path / "train"
+    shutil.copytree(records / "train", train)
+    shard = sorted(train.glob("*.tfrecord"))[0]
+    data = bytearray(shard.read_bytes())
+    offset, length = tfrecord.record_spans(str(shard))[1]
+    data[offset + tfrecord.HEADER_BYTES + length // 2] ^= 0xFF
+    shard.write_bytes(bytes(data))
+    cfg = _config(tmp_path, records, train_records=str(train), val_source=None, preview_every=0)
+    with pytest.raises(RecordError, match=rf"{shard.name}: record 1 is corrupt"):
+        run(methods.get("esbn"), "align_low", cfg, log=lambda s: None)
+
+
+def test_records_without_ground_truth_are_refused_before_training(tmp_path, records):
+    """Records that cannot feed the method (here: no ground truth, as SelfHDR's target
+    records) stop the run before any step, naming the folder and what it holds."""
+    from hdrkeras.data import kalantari, records as rec
+    from hdrkeras.errors import RecordError
+
+    rec.write_records(kalantari.list_scenes(str(records / "synthetic"), "train",
+                                            ground_truth=False),
+                      str(tmp_path / "no_gt"), split="train", mode="scenes")
+    cfg = _config(tmp_path, records, train_records=str(tmp_path / "no_gt"), val_source=None)
+    with pytest.raises(RecordError, match=r"without ground truth.*method esbn, stage "
+                                          r"align_low trains against ground truth"):
+        run(methods.get("esbn"), "align_low", cfg, log=lambda s: None)
+    assert not (tmp_path / "run").exists()

@@ -57,7 +57,7 @@ def _rows_for(monkeypatch, outputs_fn, seq):
     """Row of a fake model whose output for frame c is outputs_fn(c)."""
     import hdrkeras.video_inference as vi
 
-    monkeypatch.setattr(vi, "outputs", lambda m, s, centres, tile, overlap: (
+    monkeypatch.setattr(vi, "outputs", lambda m, s, centres, *tiling: (
         (c, outputs_fn(c)) for c in centres))
     return ve.evaluate_sequence(WindowModel(lambda ldr, t: None, 1, name="fake"), seq)[0]
 

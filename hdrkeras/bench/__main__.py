@@ -1,5 +1,6 @@
 """python -m hdrkeras.bench --method NAME --size HxW[,HxW...] [--batch B] [--frames T]
-[--threads N] [--runs R] [--warmup W] [--tile T --overlap O] [--train [--stage S]] [--json]
+[--threads N] [--runs R] [--warmup W] [--tile T --overlap O | --auto_tile
+[--max_memory_gb G]] [--train [--stage S]] [--json]
 python -m hdrkeras.bench --method lanhdr --exposures {2,3} [--streaming]
 [--official_repo LAN-HDR_CHECKOUT] --size 256x256 --threads 2 --json
 
@@ -26,6 +27,9 @@ flags.DEFINE_integer("runs", 5, "Timed runs (median reported).")
 flags.DEFINE_integer("warmup", 1, "Untimed warm-up runs.")
 flags.DEFINE_integer("tile", None, "Tiled full-size inference with this tile size.")
 flags.DEFINE_integer("overlap", 32, "Tile overlap.")
+flags.DEFINE_bool("auto_tile", False, "Choose the tile as reconstruct.py does by default, "
+                  "from --max_memory_gb and the available memory.")
+flags.DEFINE_float("max_memory_gb", 4.0, "Memory budget of --auto_tile (GB).")
 flags.DEFINE_bool("train", False, "Time a training step instead of inference.")
 flags.DEFINE_bool("xla", False, "Compile the inference function with XLA (jit_compile).")
 flags.DEFINE_string("stage", None, "Training stage for --train (default: the last).")
@@ -83,7 +87,9 @@ def main(argv):
                          batch=FLAGS.batch, frames=FLAGS.frames, threads=FLAGS.threads,
                          runs=FLAGS.runs, warmup=FLAGS.warmup, tile=FLAGS.tile,
                          overlap=FLAGS.overlap, train=FLAGS.train, stage=FLAGS.stage,
-                         xla=FLAGS.xla, exposures=FLAGS.exposures, streaming=FLAGS.streaming)
+                         xla=FLAGS.xla, auto_tile=FLAGS.auto_tile,
+                         max_memory_gb=FLAGS.max_memory_gb, exposures=FLAGS.exposures,
+                         streaming=FLAGS.streaming)
         result = measure_isolated(spec) if FLAGS.isolate else measure(spec)
         print(json.dumps(result) if FLAGS.json else format_result(result), flush=True)
         if FLAGS.official_repo:

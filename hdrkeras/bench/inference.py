@@ -20,6 +20,7 @@ import time
 
 import numpy as np
 
+from hdrkeras import tiling
 from hdrkeras.errors import ConfigError, HDRKerasError
 
 
@@ -37,6 +38,10 @@ class BenchSpec:
       runs: timed runs; the median is reported.
       warmup: untimed runs first (tracing, allocation).
       tile, overlap: tiled inference (hdrkeras.tiling.run_tiled); tile None = whole.
+      auto_tile: choose the tile as the tools do (hdrkeras.tiling.resolve_tile with
+        `max_memory_gb`, after the model and inputs are in memory); the result's `tile`
+        is the choice (None: whole image).
+      max_memory_gb: the budget of auto_tile.
       train: time one optimiser step of `stage` instead of inference.
       xla: compile the inference function with XLA (jit_compile).
       stage: training stage for `train` (None = the method's last stage).
@@ -59,6 +64,8 @@ class BenchSpec:
     warmup: int = 1
     tile: int = None
     overlap: int = 32
+    auto_tile: bool = False
+    max_memory_gb: float = 4.0
     train: bool = False
     xla: bool = False
     stage: str = None
@@ -89,33 +96,22 @@ def random_inputs(batch, frames, height, width, seed=0):
     return ldr, exposures
 
 
-def _proc_status_kb(field):
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return None
-
-
-def _memory_mb(field):
-    """A /proc/self/status memory field in MB, else getrusage's peak (ru_maxrss)."""
-    kb = _proc_status_kb(field)
-    if kb is None:
-        kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return kb / 1024.0
+def _mb(value):
+    """Bytes from a hdrkeras.tiling /proc reader in MB, else getrusage's peak (ru_maxrss)
+    where /proc is absent."""
+    if value is None:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    return value / 2.0 ** 20
 
 
 def current_rss_mb():
     """Resident memory of this process now (VmRSS)."""
-    return _memory_mb("VmRSS")
+    return _mb(tiling.resident_bytes())
 
 
 def peak_rss_mb():
     """Peak resident memory of this process (VmHWM)."""
-    return _memory_mb("VmHWM")
+    return _mb(tiling.peak_resident_bytes())
 
 
 def reset_peak_rss():
@@ -291,18 +287,26 @@ def measure(spec):
         fn, params, frames = _streaming_target(spec)
         result["streaming"] = True
     else:
-        from hdrkeras.tiling import run_tiled
-
         predictor, params, frames, _ = _inference_target(spec)
         ldr, exposures = random_inputs(spec.batch, frames, spec.height, spec.width, spec.seed)
         if spec.exposures:
             exposures = np.tile(video_exposures(frames, spec.exposures), (spec.batch, 1))
+        tile = spec.tile
+        if spec.auto_tile:
+            tile, _ = tiling.resolve_tile(tiling.AUTO, spec.height, spec.width, predictor,
+                                          batch=spec.batch, overlap=spec.overlap,
+                                          max_memory_gb=spec.max_memory_gb)
+            result.update(tile=tile, overlap=spec.overlap if tile else None,
+                          max_memory_gb=spec.max_memory_gb)
 
         def fn():
-            return run_tiled(predictor, ldr, exposures, tile=spec.tile, overlap=spec.overlap)
+            return tiling.run_tiled(predictor, ldr, exposures, tile=tile, overlap=spec.overlap)
     result["frames"] = frames
     result["params"] = params
     result.update(time_runs(fn, spec.warmup, spec.runs))
+    if not spec.train:
+        megapixels = spec.batch * spec.height * spec.width / 1e6
+        result["s_per_megapixel"] = round(result["median_ms"] / 1000.0 / megapixels, 3)
     return result
 
 
@@ -327,12 +331,14 @@ def format_result(r):
     params = "?" if r["params"] is None else f"{r['params']:,}"
     what = (f"train step ({r['stage']})" if r["mode"] == "train" else
             "inference" + (f" tiled {r['tile']}/{r['overlap']}" if r.get("tile") else "")
+            + (f" (auto, {r['max_memory_gb']:g} GB)" if r.get("max_memory_gb") else "")
             + (" XLA" if r.get("xla") else ""))
     return (f"{r['method']}  params {params}  input {r['batch']}x{r['frames']}x"
             f"{r['height']}x{r['width']}x3  threads {r['threads'] or 'default'}  {r['device']}\n"
             f"  {what}: median {r['median_ms']:.1f} ms (min {r['min_ms']:.1f}, "
-            f"max {r['max_ms']:.1f}; {r['runs']} runs after {r['warmup']} warm-up)\n"
-            f"  peak memory: +{r['peak_delta_mb']:.1f} MB over {r['rss_before_mb']:.1f} MB "
+            f"max {r['max_ms']:.1f}; {r['runs']} runs after {r['warmup']} warm-up)"
+            + (f", {r['s_per_megapixel']:.2f} s/MP\n" if "s_per_megapixel" in r else "\n")
+            + f"  peak memory: +{r['peak_delta_mb']:.1f} MB over {r['rss_before_mb']:.1f} MB "
             f"(peak RSS {r['peak_rss_mb']:.1f} MB{'' if r['peak_reset'] else ', not reset'})")
 
 

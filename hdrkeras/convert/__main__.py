@@ -10,7 +10,9 @@ hdrkeras.convert.state_dicts. The roles are the method's `official_networks`. `-
 ending in `.keras` receives the method's inference model, ready for
 `python -m hdrkeras.export --method NAME --checkpoint model.keras`, and needs a checkpoint
 for every role; any other `--out` is a directory receiving `<ROLE>.keras` per network
-given. Every checkpoint is converted before anything is written, and each file is written
+given. `--config JSON` passes official constructor arguments of a checkpoint trained with
+a non-default configuration; `--backbone` picks the network of SelfHDR's checkpoints.
+Every checkpoint is converted before anything is written, and each file is written
 atomically, so a failed run leaves no partial output.
 """
 
@@ -37,10 +39,12 @@ def define_flags():
     flags.DEFINE_string("out", None, "Output .keras file, or a directory for single networks.")
     flags.DEFINE_string("config", None, "Official constructor arguments as JSON, for a "
                         "checkpoint trained with a non-default configuration.")
+    flags.DEFINE_string("backbone", None, "Network of a method that trains one of several "
+                        "(selfhdr).")
 
 
 def convertible():
-    return [n for n in methods.names() if methods.get(n).official_networks]
+    return [n for n in methods.names() if methods.get(n).official_roles({})]
 
 
 def parse_specs(values, roles):
@@ -72,19 +76,19 @@ def parse_config(text):
     return config
 
 
-def convert_networks(method, specs, config=None):
+def convert_networks(method, roles, specs, config=None):
     """[(role or None, path)] -> {role: keras.Model} carrying the official weights, taking
-    RGB (colour layers permuted for a method whose official code reads BGR)."""
+    RGB (colour layers permuted for a method whose official code reads BGR); `roles`:
+    role -> converter name (Method.official_roles)."""
     networks = {}
     for role, path in specs:
         print(f"converting {path} ...", flush=True)
         state = read_state_dict(path)
-        role = role or method.checkpoint_role(state, path)
+        role = role or method.checkpoint_role(state, path, roles)
         if role in networks:
             raise ConfigError(f"two checkpoints were given as {role}; name each one's role: "
-                              f"--checkpoint ROLE=PATH with ROLE one of "
-                              f"{', '.join(method.official_networks)}")
-        converter = method.official_networks[role]
+                              f"--checkpoint ROLE=PATH with ROLE one of {', '.join(roles)}")
+        converter = roles[role]
         try:
             networks[role] = convert.load_reference(
                 converter, state, method.official_config(role, config),
@@ -106,23 +110,25 @@ def write_networks(networks, out):
     return written
 
 
-def convert_method(method_name, checkpoints, out, config=None):
+def convert_method(method_name, checkpoints, out, config=None, backbone=None):
     """Library entry of the CLI: returns the list of written paths."""
     if not method_name:
         raise ConfigError(f"--method is required; known: {', '.join(convertible())}")
     method = methods.get(method_name)
-    if not method.official_networks:
+    options = method.parse_options({"backbone": backbone})
+    converters = method.official_roles(options)
+    if not converters:
         raise ConfigError(f"--method {method_name!r} has no official checkpoint to convert; "
                           f"methods with one: {', '.join(convertible())}")
     if not out:
         raise ConfigError("--out is required")
-    roles = tuple(method.official_networks)
+    roles = tuple(converters)
     specs = parse_specs(checkpoints, roles)
     one_file = out.endswith(".keras")
     if one_file and len(specs) > len(roles):
         raise ConfigError(f"--out {out} is one .keras file but {len(specs)} checkpoints were "
                           f"given; method {method.name!r} takes {len(roles)}")
-    networks = convert_networks(method, specs, config)
+    networks = convert_networks(method, converters, specs, config)
     if not one_file:
         return write_networks(networks, out)
     missing = [r for r in roles if r not in networks]
@@ -130,7 +136,7 @@ def convert_method(method_name, checkpoints, out, config=None):
         raise ConfigError(f"--out {out}: the {method.name} inference model needs a checkpoint "
                           f"for each of {', '.join(roles)} (missing {', '.join(missing)}); "
                           f"use --out DIR to write only the networks given")
-    model = method.from_official(networks, method.parse_options({}))
+    model = method.from_official(networks, options)
     save_keras(model, out)
     print(f"wrote {out} ({method.name} inference model, {model.count_params():,} parameters)")
     return [out]
@@ -139,7 +145,8 @@ def convert_method(method_name, checkpoints, out, config=None):
 def main(argv):
     if len(argv) > 1:
         raise ConfigError(f"unexpected arguments: {' '.join(argv[1:])}")
-    convert_method(FLAGS.method, FLAGS.checkpoint, FLAGS.out, parse_config(FLAGS.config))
+    convert_method(FLAGS.method, FLAGS.checkpoint, FLAGS.out, parse_config(FLAGS.config),
+                   FLAGS.backbone)
 
 
 if __name__ == "__main__":

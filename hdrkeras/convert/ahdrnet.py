@@ -6,15 +6,13 @@ backbones are plain Conv2d stacks).
 
 import numpy as np
 
+from hdrkeras.convert.torch_checkpoint import nchw_to_nhwc, nhwc_to_nchw, strip_module_prefix
 from hdrkeras.errors import ConfigError, DataError
 
 
-def strip_module_prefix(state_dict):
-    """Drops a uniform DataParallel `module.` prefix and converts values to numpy."""
-    sd = {k: np.asarray(v) for k, v in dict(state_dict).items()}
-    if sd and all(k.startswith("module.") for k in sd):
-        sd = {k[len("module."):]: v for k, v in sd.items()}
-    return sd
+def numpy_state(state_dict):
+    """Official keys without DataParallel's `module.` prefix -> numpy arrays."""
+    return {k: np.asarray(v) for k, v in strip_module_prefix(dict(state_dict)).items()}
 
 
 def bgr_permutation(channels, where):
@@ -75,14 +73,6 @@ def split_rgb(config):
     return config, rgb
 
 
-def nchw_to_nhwc(x):
-    return np.transpose(np.asarray(x, np.float32), (0, 2, 3, 1))
-
-
-def nhwc_to_nchw(x):
-    return np.transpose(np.asarray(x), (0, 3, 1, 2))
-
-
 def _pairs(model):
     """(official module prefix, Keras Conv2D) for every conv of AHDRNet."""
     pairs = [("conv1", model.get_layer("conv1")), ("conv2", model.get_layer("conv2"))]
@@ -117,7 +107,7 @@ def load_reference(name, state_dict, config=None, *, rgb=False):
         model = AHDRNet(**config)
     except TypeError as e:
         raise ConfigError(f"{name}: bad AHDRNet config {config}: {e}") from None
-    assign_convs(name, strip_module_prefix(state_dict), _pairs(model),
+    assign_convs(name, numpy_state(state_dict), _pairs(model),
                  rgb_in=("conv1",) if rgb else (), rgb_out=("conv3",) if rgb else ())
     return model
 
@@ -125,5 +115,5 @@ def load_reference(name, state_dict, config=None, *, rgb=False):
 def parity_forward(name, state_dict, config, inputs):
     """NCHW BGR x1, x2, x3 -> {"out_hdr": NCHW} exactly as the official forward."""
     model = load_reference(name, state_dict, config)
-    xs = [nchw_to_nhwc(inputs[k]) for k in ("x1", "x2", "x3")]
+    xs = {k: nchw_to_nhwc(inputs[k]) for k in ("x1", "x2", "x3")}
     return {"out_hdr": nhwc_to_nchw(model(xs, training=False))}

@@ -14,6 +14,7 @@ permutation is needed.
 import numpy as np
 
 from hdrkeras.errors import ConfigError, DataError
+from hdrkeras.models import ALIGN_INPUTS, frame_dict
 
 ALIGN, FUSION = "align", "fusion"
 
@@ -152,11 +153,11 @@ def build_from_state(kind, state_dict, config=None, source="checkpoint"):
         an error) and, for align, "scopes" ("low"/"high"; detected when absent).
       source: str. the checkpoint path/name, for messages.
     """
-    from hdrkeras.models import esbn as models
+    from hdrkeras.models.esbn import ESBNAlign, ESBNFusion
 
     if kind == FUSION:
         kwargs, strict, _ = _split_config(source, config, _FUSION_KWARGS)
-        model = models.build_fusion_net(**kwargs)
+        model = ESBNFusion(**kwargs)
         return assign(model, fusion_variable_map(model), state_dict, source, strict)
     if kind == ALIGN:
         kwargs, strict, scopes = _split_config(source, config, _ALIGN_KWARGS)
@@ -167,7 +168,7 @@ def build_from_state(kind, state_dict, config=None, source="checkpoint"):
         if scopes not in ALIGN_SCOPES:
             raise ConfigError(f"{source}: scopes must be one of {sorted(ALIGN_SCOPES)}, "
                               f"got {scopes!r}")
-        model = models.build_align_net(**kwargs)
+        model = ESBNAlign(**kwargs)
         return assign(model, align_variable_map(model, scopes), state_dict, source, strict)
     raise ConfigError(f"{source}: kind must be 'align' or 'fusion', got {kind!r}")
 
@@ -197,7 +198,7 @@ def parity_forward(name, state_dict, config, inputs):
     """Fixture inputs (NHWC, official [-1, 1] tensors) -> official `out_*` outputs."""
     model = load_reference(name, state_dict, config)
     if name == "esbn_align":
-        xs = [np.asarray(inputs[k], np.float32) for k in ("x_nonref", "x_ref")]
+        xs = {k: np.asarray(inputs["x_" + k], np.float32) for k in ALIGN_INPUTS}
         return {"out_output_low": np.asarray(model(xs, training=False))}
-    xs = [np.asarray(inputs[k], np.float32) for k in ("x_low", "x_mid", "x_high")]
+    xs = frame_dict([np.asarray(inputs[k], np.float32) for k in ("x_low", "x_mid", "x_high")])
     return {"out_output_hdr": np.asarray(model(xs, training=False))}

@@ -1,7 +1,7 @@
 """Official FSHDR checkpoints (SelfHDR's `models/fshdr.py:FSHDR`) -> hdrkeras FSHDR."""
 
-from hdrkeras.convert.ahdrnet import (assign_convs, nchw_to_nhwc, nhwc_to_nchw, split_rgb,
-                                      strip_module_prefix)
+from hdrkeras.convert.ahdrnet import assign_convs, numpy_state, split_rgb
+from hdrkeras.convert.torch_checkpoint import nchw_to_nhwc, nhwc_to_nchw
 from hdrkeras.errors import ConfigError
 
 
@@ -31,7 +31,7 @@ def load_reference(name, state_dict, config=None, *, rgb=False):
         model = FSHDR(**config)
     except TypeError as e:
         raise ConfigError(f"{name}: bad FSHDR config {config}: {e}") from None
-    assign_convs(name, strip_module_prefix(state_dict), _pairs(model),
+    assign_convs(name, numpy_state(state_dict), _pairs(model),
                  rgb_in=("conv1", "conv2", "conv3") if rgb else (),
                  rgb_out=("conv16",) if rgb else ())
     return model
@@ -40,5 +40,5 @@ def load_reference(name, state_dict, config=None, *, rgb=False):
 def parity_forward(name, state_dict, config, inputs):
     """NCHW BGR x1, x2, x3 -> {"out_hdr": NCHW} exactly as the official forward."""
     model = load_reference(name, state_dict, config)
-    xs = [nchw_to_nhwc(inputs[k]) for k in ("x1", "x2", "x3")]
+    xs = {k: nchw_to_nhwc(inputs[k]) for k in ("x1", "x2", "x3")}
     return {"out_hdr": nhwc_to_nchw(model(xs, training=False))}

@@ -119,7 +119,7 @@ def check_records(records, *, user, num_frames, ground_truth=True, targets=()):
     if ground_truth and not info["has_hdr"]:
         hint = (" (these are SelfHDR target records)" if S.Y_COLOR in info["targets"] else "")
         raise RecordError(f"records {where} hold {holds}{hint}; {user} trains against ground "
-                          f"truth: make its records with tfrecord_tools/make_tfrecord.py")
+                          f"truth: make its records with make_tfrecord")
     missing = [t for t in targets if t not in info["targets"]]
     if missing:
         raise RecordError(f"records {where} hold {holds}; {user} needs the training targets "
@@ -159,7 +159,8 @@ def _physical_memory():
 
 
 def make_crop_decoder(schema, prefix="", has_extras=True, *, num_frames, patch_size, targets=()):
-    """The pipeline's record parser: decode_crops(serialized, offsets_fn, crops) -> dict of `crops` aligned crops.
+    """The pipeline's record parser: decode_crops(serialized, offsets_fn, crops) -> dict of
+    `crops` aligned crops.
 
     offsets_fn(height, width) -> (ys, xs), int32 [crops] top-left corners. For hdrkeras
     records only the cropped rows are decoded (tf.strings.substr on the raw blobs), so a

@@ -2,10 +2,10 @@
 
 Scenes mode writes one record per scene (crops are drawn on the fly by the pipeline).
 Patches mode follows ESBN's protocol: every patch_size x patch_size window on a stride
-grid, optionally in all 8 rotations/flips (hdrkeras.ops.dihedral), in one global random order. The order is a
-uniform random permutation without holding the dataset in memory: each patch is
-assigned its final position up front, workers append patches to per-shard bucket files,
-then each shard is assembled (one shard in memory) and sorted by position.
+grid, optionally in all 8 rotations/flips (hdrkeras.ops.dihedral), in one global random
+order. The order is a uniform random permutation without holding the dataset in memory:
+each patch is assigned its final position up front, workers append patches to per-shard
+bucket files, then each shard is assembled (one shard in memory) and sorted by position.
 """
 
 import concurrent.futures
@@ -19,6 +19,7 @@ import time
 import numpy as np
 import tensorflow as tf
 
+from hdrkeras import checks
 from hdrkeras.data import schema as S
 from hdrkeras.errors import ConfigError, DataError, RecordError
 from hdrkeras.io.atomic import atomic_path, atomic_write_text
@@ -65,6 +66,17 @@ def _encode(schema, ldr16, exposures, hdr, scene, kind, origin=(0, 0), transform
                             transform=transform)
 
 
+def _check_out_dir(out_dir, overwrite):
+    """The records folder as a str; ConfigError when it is a file, or not empty without
+    `overwrite`."""
+    out_dir = os.fspath(out_dir)
+    if os.path.isdir(out_dir) and os.listdir(out_dir) and not overwrite:
+        raise ConfigError(f"output folder {out_dir} is not empty; pass overwrite to replace it")
+    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
+        raise ConfigError(f"output path {out_dir} is a file, not a folder")
+    return out_dir
+
+
 def write_records(scenes, out_dir, *, split="train", mode="scenes", schema=S.SCHEMA_HDRKERAS,
                   patch_size=256, stride=64, augment=False, shuffle=None, shard_size=None,
                   workers=1, seed=0, overwrite=False, source=None, arguments=None,
@@ -101,16 +113,12 @@ def write_records(scenes, out_dir, *, split="train", mode="scenes", schema=S.SCH
         raise ConfigError(f"schema must be one of {S.SCHEMAS}, got {schema!r}")
     if schema == S.SCHEMA_ESBN and mode != "patches":
         raise ConfigError("the ESBN schema stores patches only; use mode='patches'")
-    shard_size = int(shard_size or DEFAULT_SHARD_SIZE[mode])
-    if shard_size < 1 or workers < 1 or patch_size < 1 or stride < 1:
-        raise ConfigError("shard_size, workers, patch_size and stride must be positive")
+    shard_size = DEFAULT_SHARD_SIZE[mode] if shard_size is None else shard_size
+    checks.positive_ints({"shard_size": shard_size, "workers": workers,
+                          "patch_size": patch_size, "stride": stride}, optional=False)
     if not scenes:
         raise DataError(f"no scenes to write into {out_dir}")
-    out_dir = os.fspath(out_dir)
-    if os.path.isdir(out_dir) and os.listdir(out_dir) and not overwrite:
-        raise ConfigError(f"output folder {out_dir} is not empty; pass overwrite to replace it")
-    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
-        raise ConfigError(f"output path {out_dir} is a file, not a folder")
+    out_dir = _check_out_dir(out_dir, overwrite)
     shuffle = (split == "train") if shuffle is None else bool(shuffle)
     say = progress or (lambda s: None)
     rng = np.random.default_rng(seed)
@@ -440,16 +448,11 @@ def write_video_records(sequences, out_dir, *, split="train", clip_length=DEFAUL
                         ("max_tile", max_tile)):
         if not isinstance(value, (int, np.integer)) or value < 1:
             raise ConfigError(f"{name} must be a positive integer, got {value!r}")
-    shard_size = int(shard_size or DEFAULT_VIDEO_SHARD_SIZE)
-    if shard_size < 1:
-        raise ConfigError(f"shard_size must be positive, got {shard_size}")
+    shard_size = DEFAULT_VIDEO_SHARD_SIZE if shard_size is None else shard_size
+    checks.positive_int("shard_size", shard_size, optional=False)
     if not sequences:
         raise DataError(f"no sequences to write into {out_dir}")
-    out_dir = os.fspath(out_dir)
-    if os.path.isdir(out_dir) and os.listdir(out_dir) and not overwrite:
-        raise ConfigError(f"output folder {out_dir} is not empty; pass overwrite to replace it")
-    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
-        raise ConfigError(f"output path {out_dir} is a file, not a folder")
+    out_dir = _check_out_dir(out_dir, overwrite)
     shuffle = (split == "train") if shuffle is None else bool(shuffle)
     say = progress or (lambda s: None)
     names = [s.name for s in sequences]

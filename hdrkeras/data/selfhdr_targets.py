@@ -165,31 +165,29 @@ def build_training_align(root, *, align_dir=None, records_out=None, dataset="aut
             say(f"[targets] {i + 1}/{len(scenes)} {scene.name}")
             yield {"scene": scene.name, "ldr": ldr, "exposures": t, "source": scene}
 
-    def run(write_dir):
-        def folder(stack, base):
-            return os.path.join(base, stack["scene"])
+    def existing(stack):
+        return _existing_align(stack["source"], os.path.join(align_dir, stack["scene"]))
 
+    def writer(write_dir):
         def write(stack, targets):
-            os.makedirs(os.path.dirname(folder(stack, write_dir)), exist_ok=True)
-            write_align_scene(folder(stack, write_dir), stack["source"], targets)
+            folder = os.path.join(write_dir, stack["scene"])
+            os.makedirs(os.path.dirname(folder), exist_ok=True)
+            write_align_scene(folder, stack["source"], targets)
+        return write
 
+    # A new tree is built beside the dataset and swapped in whole: a failed scene never
+    # leaves a partial Training_align/ (which would block the rerun) in the user's root.
+    with contextlib.ExitStack() as context:
+        write_dir = None if use_existing else context.enter_context(atomic_path(align_dir))
+        if write_dir is not None:
+            os.makedirs(write_dir)
         examples = color_target_examples(
-            stacks(), preset=preset,
-            existing=((lambda st: _existing_align(st["source"], folder(st, align_dir)))
-                      if use_existing else None),
-            after=None if use_existing else write)
+            stacks(), preset=preset, existing=existing if use_existing else None,
+            after=None if use_existing else writer(write_dir))
         if records_out:
             records.write_example_records(examples, records_out, overwrite=overwrite,
                                           source=root, progress=say)
         else:
             for _ in examples:
                 pass
-
-    # A new tree is built beside the dataset and swapped in whole: a failed scene never
-    # leaves a partial Training_align/ (which would block the rerun) in the user's root.
-    with contextlib.ExitStack() as stack:
-        write_dir = None if use_existing else stack.enter_context(atomic_path(align_dir))
-        if write_dir is not None:
-            os.makedirs(write_dir)
-        run(write_dir)
     return {"align_dir": align_dir, "records": records_out, "scenes": len(scenes)}

@@ -25,6 +25,9 @@ Command line:
         [--height 256] [--width 384] [--seed 0] [--motion small|large]
         [--num_exposures 3] [--ev_spacing 2] [--hdr_sources a.exr,b.hdr] [--workers 1]
         [--sample_png docs/images/synthetic_sample.png]
+    python -m hdrkeras.data.synthesize --stats DIR [--compare a.hdr,b.exr]
+        prints colour, range, clipping, light-source and texture statistics of the ground
+        truths under DIR (and of any radiance maps given), see `scene_stats`.
 """
 
 import concurrent.futures
@@ -41,7 +44,7 @@ import cv2
 import numpy as np
 
 from hdrkeras.data import procedural
-from hdrkeras.errors import ConfigError, DataError, HDRKerasError
+from hdrkeras.errors import ConfigError, DataError
 from hdrkeras.io import read_hdr, read_ldr, write_hdr, write_ldr
 from hdrkeras.io.atomic import atomic_path, atomic_write_text
 from hdrkeras.ops import response, tonemap
@@ -528,42 +531,70 @@ def _define_flags():
                       "radiance from instead of procedural maps.")
     flags.DEFINE_integer("workers", 1, "Parallel worker processes.")
     flags.DEFINE_string("sample_png", None, "Also save a contact sheet of the first scene.")
-    flags.mark_flag_as_required("out")
+    flags.DEFINE_string("stats", None, "Print the statistics of the ground truths under "
+                        "this dataset root (or folder of .hdr/.exr) instead of writing one.")
+    flags.DEFINE_list("compare", None, "With --stats: radiance maps (.hdr/.exr) to measure "
+                      "the same way, side by side.")
     return flags.FLAGS
+
+
+def print_stats(root, compare=None, out=sys.stdout):
+    """Prints the `scene_stats` table of a generated set (median (min-max)) and of each
+    radiance map in `compare`; returns (set summary, [(path, stats)])."""
+    from hdrkeras.data import scene_stats
+
+    rows = []
+    summary = None
+    if root:
+        paths = scene_stats.dataset_hdr_paths(root, HDR_NAME)
+        if not paths:
+            raise DataError(f"--stats {root}: no {HDR_NAME} under <split>/<scene>/ and no "
+                            f".hdr/.exr files")
+        summary = scene_stats.summarize([scene_stats.image_stats(read_hdr(p)) for p in paths])
+        rows.append((f"{os.path.basename(os.path.abspath(root))} ({len(paths)} scenes)", summary))
+    measured = []
+    for path in compare or ():
+        if not os.path.isfile(path):
+            raise DataError(f"--compare: file not found: {path}")
+        stats = scene_stats.image_stats(read_hdr(path))
+        measured.append((path, stats))
+        rows.append((os.path.basename(path), stats))
+    print(scene_stats.format_table(rows), file=out, flush=True)
+    return summary, measured
 
 
 def main(argv):
     from absl import flags
     FLAGS = flags.FLAGS
     if len(argv) > 1:
-        print(f"synthesize: error: unexpected arguments: {' '.join(argv[1:])}", file=sys.stderr)
-        return 2
-    try:
-        if FLAGS.scenes < 1:
-            raise ConfigError(f"--scenes must be >= 1, got {FLAGS.scenes}")
+        raise ConfigError(f"unexpected arguments: {' '.join(argv[1:])}")
+    if FLAGS.stats or FLAGS.compare:
+        print_stats(FLAGS.stats, FLAGS.compare)
+        return 0
+    if not FLAGS.out:
+        raise ConfigError("--out is required (or --stats DIR to measure a dataset)")
+    if FLAGS.scenes < 1:
+        raise ConfigError(f"--scenes must be >= 1, got {FLAGS.scenes}")
 
-        def progress(done, total, rel, seconds, kind):
-            print(f"[{done}/{total}] {rel} ({kind}, {seconds:.1f} s)", flush=True)
+    def progress(done, total, rel, seconds, kind):
+        print(f"[{done}/{total}] {rel} ({kind}, {seconds:.1f} s)", flush=True)
 
-        summary = synthesize_dataset(
-            FLAGS.out, num_train=FLAGS.scenes, num_test=FLAGS.test_scenes,
-            height=FLAGS.height, width=FLAGS.width, seed=FLAGS.seed, motion=FLAGS.motion,
-            num_exposures=FLAGS.num_exposures, ev_spacing=FLAGS.ev_spacing,
-            hdr_sources=FLAGS.hdr_sources, workers=FLAGS.workers, progress=progress)
-        print(f"wrote {summary['num_train']} training and {summary['num_test']} test scenes "
-              f"to {summary['out_dir']} in {summary['seconds']:.1f} s", flush=True)
-        if FLAGS.sample_png:
-            first = summary["train"][0]
-            render_sample_sheet(os.path.join(summary["out_dir"], TRAIN_DIR, first),
-                                FLAGS.sample_png)
-            print(f"wrote {FLAGS.sample_png}", flush=True)
-    except HDRKerasError as e:
-        print(f"synthesize: error: {e}", file=sys.stderr)
-        return 1
+    summary = synthesize_dataset(
+        FLAGS.out, num_train=FLAGS.scenes, num_test=FLAGS.test_scenes,
+        height=FLAGS.height, width=FLAGS.width, seed=FLAGS.seed, motion=FLAGS.motion,
+        num_exposures=FLAGS.num_exposures, ev_spacing=FLAGS.ev_spacing,
+        hdr_sources=FLAGS.hdr_sources, workers=FLAGS.workers, progress=progress)
+    print(f"wrote {summary['num_train']} training and {summary['num_test']} test scenes "
+          f"to {summary['out_dir']} in {summary['seconds']:.1f} s", flush=True)
+    if FLAGS.sample_png:
+        first = summary["train"][0]
+        render_sample_sheet(os.path.join(summary["out_dir"], TRAIN_DIR, first),
+                            FLAGS.sample_png)
+        print(f"wrote {FLAGS.sample_png}", flush=True)
     return 0
 
 
 if __name__ == "__main__":
-    from absl import app
+    from hdrkeras.cli import run_main
     _define_flags()
-    app.run(main)
+    run_main(main)

@@ -46,14 +46,13 @@ import dataclasses
 import json
 import math
 import os
-import sys
 
 import cv2
 import numpy as np
 
 from hdrkeras.data import procedural
 from hdrkeras.data.video_sequence import VideoSequence
-from hdrkeras.errors import ConfigError, DataError, HDRKerasError
+from hdrkeras.errors import ConfigError, DataError
 from hdrkeras.io import read_hdr, write_hdr, write_ldr
 from hdrkeras.io.atomic import atomic_path, atomic_write_text
 from hdrkeras.ops import response, tonemap
@@ -530,33 +529,27 @@ def main(argv):
     from absl import flags
     FLAGS = flags.FLAGS
     if len(argv) > 1:
-        print(f"synthesize_video: error: unexpected arguments: {' '.join(argv[1:])}",
-              file=sys.stderr)
-        return 2
-    try:
-        hdr_frames = FLAGS.hdr_frames
-        if hdr_frames is not None and len(hdr_frames) == 1:
-            hdr_frames = hdr_frames[0]
+        raise ConfigError(f"unexpected arguments: {' '.join(argv[1:])}")
+    hdr_frames = FLAGS.hdr_frames
+    if hdr_frames is not None and len(hdr_frames) == 1:
+        hdr_frames = hdr_frames[0]
 
-        def progress(done, total, name, kind):
-            print(f"[{done}/{total}] {name} ({kind})", flush=True)
+    def progress(done, total, name, kind):
+        print(f"[{done}/{total}] {name} ({kind})", flush=True)
 
-        summary = synthesize_video_dataset(
-            FLAGS.out, FLAGS.clips, FLAGS.frames, FLAGS.height, FLAGS.width, FLAGS.seed,
-            FLAGS.profile, hdr_frames=hdr_frames, progress=progress,
-            num_exposures=FLAGS.num_exposures, ratio=FLAGS.ratio, iso=FLAGS.iso,
-            bits=FLAGS.bits, motion=FLAGS.motion)
-        print(f"wrote {len(summary['clips'])} clips to {summary['out_dir']}", flush=True)
-        if FLAGS.strip_png:
-            render_strip(read_synthetic_video(summary["out_dir"])[0], FLAGS.strip_png)
-            print(f"wrote {FLAGS.strip_png}", flush=True)
-    except HDRKerasError as e:
-        print(f"synthesize_video: error: {e}", file=sys.stderr)
-        return 1
+    summary = synthesize_video_dataset(
+        FLAGS.out, FLAGS.clips, FLAGS.frames, FLAGS.height, FLAGS.width, FLAGS.seed,
+        FLAGS.profile, hdr_frames=hdr_frames, progress=progress,
+        num_exposures=FLAGS.num_exposures, ratio=FLAGS.ratio, iso=FLAGS.iso,
+        bits=FLAGS.bits, motion=FLAGS.motion)
+    print(f"wrote {len(summary['clips'])} clips to {summary['out_dir']}", flush=True)
+    if FLAGS.strip_png:
+        render_strip(read_synthetic_video(summary["out_dir"])[0], FLAGS.strip_png)
+        print(f"wrote {FLAGS.strip_png}", flush=True)
     return 0
 
 
 if __name__ == "__main__":
-    from absl import app
+    from hdrkeras.cli import run_main
     _define_flags()
-    app.run(main)
+    run_main(main)

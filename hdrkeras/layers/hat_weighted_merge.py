@@ -3,7 +3,8 @@
 import keras
 from keras import ops
 
-from hdrkeras.ops import response
+from hdrkeras.ops import _backend, response
+from hdrkeras.ops.weights import triangle_weight
 
 # Weight given to the fall-back frame (shortest where bright, longest where dark); small
 # enough to be irrelevant wherever any frame is well exposed.
@@ -11,8 +12,11 @@ FALLBACK_WEIGHT = 1e-4
 
 
 def hat_weight(ldr):
-    """Triangle weight 1 - |2L - 1| of gamma LDR values in [0,1]: 1 at mid-grey, 0 at 0 and 1."""
-    return 1.0 - ops.abs(2.0 * ops.clip(ldr, 0.0, 1.0) - 1.0)
+    """Triangle weight 1 - |2L - 1| of gamma LDR values clipped to [0,1]: 1 at mid-grey, 0 at
+    0 and 1 (hdrkeras.ops.weights.triangle_weight; numpy in, numpy out, tensor in, tensor
+    out)."""
+    xp, (x,) = _backend.prepare(ldr)
+    return triangle_weight(xp.clip(x, 0.0, 1.0))
 
 
 def _split_exposures(exposures):

@@ -5,6 +5,7 @@ import tensorflow as tf
 
 from hdrkeras.layers.cpu_inference import compiled_inference, use_compiled_inference
 from hdrkeras.layers.token_mlp import TokenMlp
+from hdrkeras.layers.torch_compat import TORCH_CONV_INIT
 
 
 @keras.saving.register_keras_serializable(package="hdrkeras")
@@ -42,8 +43,7 @@ class SpatialChannelCrossAttention(keras.layers.Layer):
         self.dim = dim
         kw = dict(dtype=self.dtype_policy)
         map_shape = (None, None, None, dim)
-        # torch Conv2d default init (kaiming_uniform, a=sqrt(5)) for the 1x1 convs.
-        conv_init = keras.initializers.VarianceScaling(1.0 / 3.0, "fan_in", "uniform")
+        conv_init = TORCH_CONV_INIT  # the 1x1 convs start like torch's Conv2d
         self.norm1_x = keras.layers.LayerNormalization(epsilon=1e-5, name="norm1_x", **kw)
         self.norm1_x.build(map_shape)
         self.norm1_y = keras.layers.LayerNormalization(epsilon=1e-5, name="norm1_y", **kw)

@@ -3,6 +3,8 @@
 import keras
 import tensorflow as tf
 
+from hdrkeras.layers.torch_compat import timm_linear_init
+
 
 @keras.saving.register_keras_serializable(package="hdrkeras")
 class TokenMlp(keras.layers.Layer):
@@ -33,7 +35,7 @@ class TokenMlp(keras.layers.Layer):
         self._in = dim
         hidden = self.hidden_features or dim
         self._out = self.out_features or dim
-        init = keras.initializers.TruncatedNormal(stddev=0.02)
+        init = timm_linear_init()
         self.fc1 = keras.layers.Dense(hidden, kernel_initializer=init, name="fc1",
                                       dtype=self.dtype_policy)
         self.fc1.build((None, dim))

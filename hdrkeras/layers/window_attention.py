@@ -8,6 +8,7 @@ import numpy as np
 import tensorflow as tf
 
 from hdrkeras.layers.cpu_inference import use_band_loop
+from hdrkeras.layers.torch_compat import timm_linear_init
 
 
 def relative_position_index(window_size):
@@ -110,7 +111,7 @@ class WindowAttention(keras.layers.Layer):
         if dim % self.num_heads:
             raise ValueError(f"channels {dim} not divisible by num_heads {self.num_heads}")
         self.dim = dim
-        init = keras.initializers.TruncatedNormal(stddev=0.02)
+        init = timm_linear_init()
         n_rel = (2 * self.window_size - 1) ** 2
         self.relative_position_bias_table = self.add_weight(
             name="relative_position_bias_table", shape=(n_rel, self.num_heads),

@@ -215,7 +215,8 @@ class Method:
       augment: random rotations/flips of training crops (SelfHDR's loader has none).
       official_networks: role -> hdrkeras.convert converter name of the official
         networks the inference model is assembled from (`python -m hdrkeras.convert`);
-        empty when no official checkpoint exists.
+        empty when no official checkpoint exists. Methods whose networks depend on their
+        options override `official_roles` instead.
       official_bgr: the official networks were trained on BGR frames (OpenCV), so the
         converter permutes their colour layers to take RGB; False where the official
         code already reads RGB (LAN-HDR).
@@ -313,14 +314,19 @@ class Method:
         """keras.Model with the standard signature (see module docstring), named `name`."""
         raise NotImplementedError
 
-    def checkpoint_role(self, state_dict, source):
-        """The role (a key of `official_networks`) of an official checkpoint given without
-        one. Default: the only role; methods with several override it or ask for ROLE=."""
-        if len(self.official_networks) == 1:
-            return next(iter(self.official_networks))
+    def official_roles(self, options):
+        """role -> converter name of the official networks, for these (parsed) options."""
+        return dict(self.official_networks)
+
+    def checkpoint_role(self, state_dict, source, roles):
+        """The role (a key of `roles`, see `official_roles`) of an official checkpoint given
+        without one. Default: the only role; methods with several override it or ask for
+        ROLE=PATH."""
+        if len(roles) == 1:
+            return next(iter(roles))
         raise ConfigError(f"{source}: method {self.name!r} takes several official "
                           f"checkpoints; name this one's role: --checkpoint ROLE={source} "
-                          f"with ROLE one of {', '.join(self.official_networks)}")
+                          f"with ROLE one of {', '.join(roles)}")
 
     def official_config(self, role, config):
         """`config` handed to hdrkeras.convert.load_reference for `role`, given the

@@ -20,8 +20,10 @@ import tensorflow as tf
 
 from hdrkeras.convert.esbn import detect_role
 from hdrkeras.layers.frame_inputs import FrameInputs
+from hdrkeras.losses import MuLawL1
 from hdrkeras.methods.base import Method, Stage, TrainTask, register
-from hdrkeras.models import esbn as esbn_models
+from hdrkeras.models import ALIGN_INPUTS, frame_dict
+from hdrkeras.models.esbn import ESBNAlign, ESBNFusion
 from hdrkeras.ops.response import reexpose
 from hdrkeras.ops.tonemap import mu_law
 
@@ -42,12 +44,12 @@ def build_esbn_inference_model(align_low, align_high, fusion, name="esbn"):
     ldr = keras.Input((3, None, None, 3), name="ldr")
     exposures = keras.Input((3,), name="exposures")
     x_low, x_mid, x_high = FrameInputs("esbn", name="esbn_inputs")(ldr, exposures)
-    aligned_low = align_low([x_low, x_mid])
-    aligned_high = align_high([x_high, x_mid])
+    aligned_low = align_low(frame_dict([x_low, x_mid], ALIGN_INPUTS))
+    aligned_high = align_high(frame_dict([x_high, x_mid], ALIGN_INPUTS))
     aligned = keras.ops.stack(
         [(aligned_low + 1.0) * 0.5, ldr[:, MID], (aligned_high + 1.0) * 0.5], axis=1)
     f_low, f_mid, f_high = FrameInputs("esbn", name="esbn_fusion_inputs")(aligned, exposures)
-    out = fusion([f_low, f_mid, f_high])
+    out = fusion(frame_dict([f_low, f_mid, f_high]))
     hdr = keras.layers.Activation("linear", dtype="float32", name="hdr")((out + 1.0) * 0.5)
     return keras.Model({"ldr": ldr, "exposures": exposures}, hdr, name=name)
 
@@ -60,13 +62,14 @@ class AlignTask(TrainTask):
         self.frame = LOW if which == "low" else HIGH
         self.net_name = f"align_{which}"
         self.inputs = FrameInputs("esbn")
-        self.networks = {self.net_name: esbn_models.build_align_net(name=self.net_name)}
+        self.networks = {self.net_name: ESBNAlign(name=self.net_name)}
         self.trainable = (self.net_name,)
 
     def loss(self, batch, training=True):
         frames = self.inputs(batch["ldr"], batch["exposures"])
         out = tf.cast(self.networks[self.net_name](
-            [frames[self.frame], frames[MID]], training=training), tf.float32)
+            frame_dict([frames[self.frame], frames[MID]], ALIGN_INPUTS), training=training),
+            tf.float32)
         t_k = batch["exposures"][:, self.frame, None, None, None]
         target = reexpose(batch["hdr"], t_k) * 2.0 - 1.0
         mse = tf.reduce_mean(tf.square(out - target))
@@ -85,30 +88,34 @@ class FusionTask(TrainTask):
             nets = {
                 "align_low": previous["align_low"].networks["align_low"],
                 "align_high": previous["align_high"].networks["align_high"],
-                "fusion": esbn_models.build_fusion_net(name="fusion"),
+                "fusion": ESBNFusion(name="fusion"),
             }
         self.networks = nets
         self.joint = joint
         self.trainable = ("align_low", "align_high", "fusion") if joint else ("fusion",)
         self.inputs = FrameInputs("esbn")
+        self.loss_fn = MuLawL1(loss_weight=2.0)
         self._inference = None
 
     def forward(self, ldr, exposures, training):
         align_training = training and self.joint  # frozen nets keep their BN statistics
         x_low, x_mid, x_high = self.inputs(ldr, exposures)
-        a_low = self.networks["align_low"]([x_low, x_mid], training=align_training)
-        a_high = self.networks["align_high"]([x_high, x_mid], training=align_training)
+        a_low = self.networks["align_low"](frame_dict([x_low, x_mid], ALIGN_INPUTS),
+                                           training=align_training)
+        a_high = self.networks["align_high"](frame_dict([x_high, x_mid], ALIGN_INPUTS),
+                                             training=align_training)
         aligned = tf.stack([_to_unit(a_low), tf.cast(ldr[:, MID], tf.float32),
                             _to_unit(a_high)], axis=1)
         f_low, f_mid, f_high = self.inputs(aligned, exposures)
-        out = self.networks["fusion"]([f_low, f_mid, f_high], training=training)
+        out = self.networks["fusion"](frame_dict([f_low, f_mid, f_high]), training=training)
         return _to_unit(out), _to_unit(a_low), _to_unit(a_high)
 
     def loss(self, batch, training=True):
         hdr, a_low, a_high = self.forward(batch["ldr"], batch["exposures"], training)
+        gt = tf.maximum(batch["hdr"], 0.0)
         # Official: |T(out)*2-1 - T(gt)*2-1| averaged, i.e. twice the mu-law L1.
-        l1 = tf.reduce_mean(tf.abs(mu_law(hdr) - mu_law(tf.maximum(batch["hdr"], 0.0)))) * 2.0
-        previews = {"hdr_mu": mu_law(hdr), "gt_mu": mu_law(tf.maximum(batch["hdr"], 0.0)),
+        l1 = self.loss_fn(hdr, gt)
+        previews = {"hdr_mu": mu_law(hdr), "gt_mu": mu_law(gt),
                     "aligned_low": a_low, "aligned_high": a_high}
         return l1, {"l1_mu": l1 * 0.5}, previews
 
@@ -138,7 +145,7 @@ class ESBN(Method):
               steps=50_000, batch_size=4, patch_size=256, learning_rate=1e-5),
     )
 
-    def checkpoint_role(self, state_dict, source):
+    def checkpoint_role(self, state_dict, source, roles):
         """Fusion or alignment from the variable names (an alignment net without a role is
         align_low: both nets share their names, only the user knows which one it is)."""
         return detect_role(state_dict, source)
@@ -153,6 +160,4 @@ class ESBN(Method):
     def build_inference_model(self, config=None):
         config = dict(config or {})
         return build_esbn_inference_model(
-            esbn_models.build_align_net(name="align_low"),
-            esbn_models.build_align_net(name="align_high"),
-            esbn_models.build_fusion_net(name="fusion"))
+            ESBNAlign(name="align_low"), ESBNAlign(name="align_high"), ESBNFusion(name="fusion"))

@@ -17,18 +17,18 @@ frames and the target records carry no GT.
 
 import dataclasses
 import os
+from typing import Optional
 
 import numpy as np
 import tensorflow as tf
-
-from typing import Optional
 
 from hdrkeras.data.schema import ALIGNED, Y_COLOR, Y_STRU
 from hdrkeras.errors import ConfigError
 from hdrkeras.layers.frame_inputs import FrameInputs
 from hdrkeras.methods.backbones import get_backbone
 from hdrkeras.methods.base import Method, PerceptualOptions, Stage, TrainTask, register
-from hdrkeras.methods.supervised import backbone_inputs, build_backbone_inference_model
+from hdrkeras.methods.supervised import build_backbone_inference_model
+from hdrkeras.models import frame_dict
 from hdrkeras.ops.tonemap import mu_law
 from hdrkeras.predictor import keras_predictor
 from hdrkeras.tiling import run_tiled
@@ -74,7 +74,7 @@ class _SelfHDRTask(TrainTask):
     def _forward(self, ldr, exposures, training):
         frames = self.inputs(ldr, exposures)
         net = self.networks["backbone"]
-        return frames, tf.cast(net(backbone_inputs(net, frames), training=training), tf.float32)
+        return frames, tf.cast(net(frame_dict(frames), training=training), tf.float32)
 
     def inference_model(self):
         if self._inference is None:
@@ -233,6 +233,13 @@ class SelfHDR(Method):
     def train_records(self, stage_name, config, previous):
         source = {"structure": "targets", "reconstruction": "stru_targets"}[stage_name]
         return previous[source]["records"]
+
+    def official_roles(self, options):
+        """SelfHDR's released checkpoints are its backbones' (models/<backbone>.py)."""
+        return {"network": self.parse_options(options).backbone_name}
+
+    def from_official(self, networks, options):
+        return build_backbone_inference_model(networks["network"], self.name)
 
     def build_inference_model(self, config=None):
         config = dict(config or {})

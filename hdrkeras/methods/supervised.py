@@ -13,17 +13,11 @@ import keras
 import tensorflow as tf
 
 from hdrkeras.layers.frame_inputs import FrameInputs
+from hdrkeras.losses import MuLawL1
 from hdrkeras.methods.backbones import Schedule, get_backbone
 from hdrkeras.methods.base import Method, PerceptualOptions, Stage, TrainTask, register
+from hdrkeras.models import frame_dict
 from hdrkeras.ops.tonemap import mu_law
-
-
-def backbone_inputs(backbone, frames):
-    """Frames in the structure the backbone was built with: a list (AHDRNet, FSHDR) or a
-    dict keyed by the official argument names x1, x2, x3 (SCTNet, HDR-Transformer)."""
-    if isinstance(backbone.input, dict):
-        return {f"x{i + 1}": frame for i, frame in enumerate(frames)}
-    return list(frames)
 
 
 def build_backbone_inference_model(backbone, name):
@@ -31,7 +25,7 @@ def build_backbone_inference_model(backbone, name):
     ldr = keras.Input((3, None, None, 3), name="ldr")
     exposures = keras.Input((3,), name="exposures")
     frames = FrameInputs("hdr_ldr", name="frame_inputs")(ldr, exposures)
-    out = backbone(backbone_inputs(backbone, frames))
+    out = backbone(frame_dict(frames))
     hdr = keras.layers.Activation("linear", dtype="float32", name="hdr")(out)
     return keras.Model({"ldr": ldr, "exposures": exposures}, hdr, name=name)
 
@@ -50,10 +44,10 @@ class BackboneTask(TrainTask):
     def loss(self, batch, training=True):
         frames = self.inputs(batch["ldr"], batch["exposures"])
         net = self.networks["backbone"]
-        pred = tf.cast(net(backbone_inputs(net, frames), training=training), tf.float32)
+        pred = tf.cast(net(frame_dict(frames), training=training), tf.float32)
         gt = tf.maximum(tf.cast(batch["hdr"], tf.float32), 0.0)
         total = self.loss_fn(pred, gt)
-        l1_mu = tf.reduce_mean(tf.abs(mu_law(pred) - mu_law(gt)))
+        l1_mu = MuLawL1()(pred, gt)
         return total, {"l1_mu": l1_mu}, {"hdr_mu": mu_law(pred), "gt_mu": mu_law(gt),
                                          "reference": batch["ldr"][:, 1]}
 
@@ -65,7 +59,7 @@ class BackboneTask(TrainTask):
 
 def _loss_for(backbone_name, options):
     """The loss each backbone's own paper trains it with (`options`: the method's Options)."""
-    from hdrkeras.losses import MuLawL1, SCTNetLoss
+    from hdrkeras.losses import SCTNetLoss
 
     if backbone_name in ("sctnet", "hdr_transformer"):
         # JointReconPerceptualLoss of both official repositories.

@@ -9,6 +9,7 @@ import keras
 
 from hdrkeras.layers.dilated_residual_dense_block import DilatedResidualDenseBlock
 from hdrkeras.layers.spatial_attention import SpatialAttention
+from hdrkeras.models.contract import FRAME_INPUTS, NetworkConfig
 
 # torch.nn.LeakyReLU() default slope used after conv1 and inside the attention modules.
 _LRELU_SLOPE = 0.01
@@ -19,10 +20,11 @@ def _conv(filters, kernel, name):
 
 
 @keras.saving.register_keras_serializable(package="hdrkeras")
-class AHDRNet(keras.Model):
+class AHDRNet(NetworkConfig, keras.Model):
     """Attention-guided merge of three exposures into one HDR image.
 
-    Inputs (a list, in this order), each float32 [B, H, W, nChannel] NHWC, RGB:
+    Inputs: a dict (the contract of hdrkeras.models), each float32 [B, H, W, nChannel]
+    NHWC, RGB:
       x1: short (non-reference) frame, x2: reference (middle) frame, x3: long frame;
       channels 0:3 = H_i = L_i**2.2 / t_i (linear HDR domain), 3:6 = L_i (gamma LDR in
       [0,1]).
@@ -52,9 +54,9 @@ class AHDRNet(keras.Model):
         conv3 = _conv(3, 3, "conv3")
 
         # === Functional model ===
-        inputs = [keras.Input(shape=(None, None, nChannel), name=n) for n in ("x1", "x2", "x3")]
-        f1, f2, f3 = (keras.layers.LeakyReLU(_LRELU_SLOPE, name=f"lrelu{i}")(conv1(x))
-                      for i, x in zip((1, 2, 3), inputs))
+        inputs = {n: keras.Input(shape=(None, None, nChannel), name=n) for n in FRAME_INPUTS}
+        f1, f2, f3 = (keras.layers.LeakyReLU(_LRELU_SLOPE, name=f"lrelu{i}")(conv1(inputs[n]))
+                      for i, n in zip((1, 2, 3), FRAME_INPUTS))
         f1 = att1([f1, f2])
         f3 = att3([f3, f2])
         f = conv2(keras.layers.Concatenate(name="cat_frames")([f1, f2, f3]))
@@ -68,21 +70,5 @@ class AHDRNet(keras.Model):
         super().__init__(inputs=inputs, outputs=hdr, **kwargs)
 
         # === Config ===
-        self.nChannel = nChannel
-        self.nDenselayer = nDenselayer
-        self.nFeat = nFeat
-        self.growthRate = growthRate
-
-    def get_config(self):
-        return {
-            "nChannel": self.nChannel,
-            "nDenselayer": self.nDenselayer,
-            "nFeat": self.nFeat,
-            "growthRate": self.growthRate,
-            "name": self.name,
-            "trainable": self.trainable,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
+        self.set_config(
+            nChannel=nChannel, nDenselayer=nDenselayer, nFeat=nFeat, growthRate=growthRate)

@@ -7,16 +7,18 @@ layer for layer, so official checkpoints load through `hdrkeras.convert.fshdr`.
 import keras
 
 from hdrkeras.layers.stacked_dilated_conv import StackedDilatedConv
+from hdrkeras.models.contract import FRAME_INPUTS, NetworkConfig
 
 _NFEAT = 64  # hard-coded in the official constructor
 _SLOPE = 0.2  # LeakyReLU slope of relu1..relu15 (0.3 inside SDC)
 
 
 @keras.saving.register_keras_serializable(package="hdrkeras")
-class FSHDR(keras.Model):
+class FSHDR(NetworkConfig, keras.Model):
     """Three-stream merge with pairwise fusion branches and stacked dilated convs.
 
-    Inputs (a list, in this order), each float32 [B, H, W, nChannel] NHWC, RGB:
+    Inputs: a dict (the contract of hdrkeras.models), each float32 [B, H, W, nChannel]
+    NHWC, RGB:
       x1: short (non-reference) frame, x2: reference (middle) frame, x3: long frame;
       channels 0:3 = H_i = L_i**2.2 / t_i (linear HDR domain), 3:6 = L_i (gamma LDR in
       [0,1]).
@@ -42,8 +44,8 @@ class FSHDR(keras.Model):
             return keras.layers.Concatenate(name=name)(xs)
 
         # === Functional model ===
-        inputs = [keras.Input(shape=(None, None, nChannel), name=k) for k in ("x1", "x2", "x3")]
-        x1, x2, x3 = (block(i, x) for i, x in zip((1, 2, 3), inputs))
+        inputs = {k: keras.Input(shape=(None, None, nChannel), name=k) for k in FRAME_INPUTS}
+        x1, x2, x3 = (block(i, inputs[k]) for i, k in zip((1, 2, 3), FRAME_INPUTS))
         s1 = block(4, cat("cat_s1_a", [x1, x2]))
         s2 = block(5, cat("cat_s2_a", [x2, x3]))
         x1, x2, x3 = block(6, x1), block(7, x2), block(8, x3)
@@ -60,11 +62,5 @@ class FSHDR(keras.Model):
         super().__init__(inputs=inputs, outputs=hdr, **kwargs)
 
         # === Config ===
-        self.nChannel = nChannel
-
-    def get_config(self):
-        return {"nChannel": self.nChannel, "name": self.name, "trainable": self.trainable}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
+        self.set_config(
+            nChannel=nChannel)

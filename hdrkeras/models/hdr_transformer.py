@@ -13,11 +13,12 @@ from hdrkeras.layers.pad_to_multiple import PLACEMENTS, PadToMultiple
 from hdrkeras.layers.residual_swin_group import ResidualSwinGroup
 from hdrkeras.layers.shifted_window_mask import ShiftedWindowMask
 from hdrkeras.layers.spatial_attention import SpatialAttention
-from hdrkeras.models.sctnet import TORCH_CONV_INIT, stochastic_depth_rates
+from hdrkeras.layers.torch_compat import TORCH_CONV_INIT, stochastic_depth_rates
+from hdrkeras.models.contract import FRAME_INPUTS, NetworkConfig
 
 
 @keras.saving.register_keras_serializable(package="hdrkeras")
-class HDRTransformer(keras.Model):
+class HDRTransformer(NetworkConfig, keras.Model):
     """HDR-Transformer merging network (functional).
 
     Inputs "x1", "x2", "x3": float32 [B, H, W, 6] for the short, reference (middle) and
@@ -86,9 +87,8 @@ class HDRTransformer(keras.Model):
 
         # === Functional model ===
         ops = keras.ops
-        x1_in = keras.Input((None, None, 6), name="x1")
-        x2_in = keras.Input((None, None, 6), name="x2")
-        x3_in = keras.Input((None, None, 6), name="x3")
+        inputs = {k: keras.Input((None, None, 6), name=k) for k in FRAME_INPUTS}
+        x1_in, x2_in, x3_in = (inputs[k] for k in FRAME_INPUTS)
         x = pad(ops.concatenate([x1_in, x2_in, x3_in], axis=-1))
         f1 = conv_f1(x[..., 0:6])
         f2 = conv_f2(x[..., 6:12])
@@ -105,33 +105,12 @@ class HDRTransformer(keras.Model):
         out = ops.sigmoid(conv_last(f2 + res))
         if crop_output:
             out = CropPadding(window_size, padding, name="crop")([out, x1_in])
-        super().__init__(inputs={"x1": x1_in, "x2": x2_in, "x3": x3_in}, outputs=out,
-                         **kwargs)
+        super().__init__(inputs=inputs, outputs=out, **kwargs)
 
         # === Config ===
-        self.embed_dim = int(embed_dim)
-        self.depths = depths
-        self.num_heads = num_heads
-        self.window_size = int(window_size)
-        self.mlp_ratio = float(mlp_ratio)
-        self.qkv_bias = bool(qkv_bias)
-        self.qk_scale = None if qk_scale is None else float(qk_scale)
-        self.drop_rate = float(drop_rate)
-        self.attn_drop_rate = float(attn_drop_rate)
-        self.drop_path_rate = float(drop_path_rate)
-        self.padding = padding
-        self.crop_output = bool(crop_output)
-
-    def get_config(self):
-        return {
-            "name": self.name, "trainable": self.trainable,
-            "embed_dim": self.embed_dim, "depths": self.depths, "num_heads": self.num_heads,
-            "window_size": self.window_size, "mlp_ratio": self.mlp_ratio,
-            "qkv_bias": self.qkv_bias, "qk_scale": self.qk_scale, "drop_rate": self.drop_rate,
-            "attn_drop_rate": self.attn_drop_rate, "drop_path_rate": self.drop_path_rate,
-            "padding": self.padding, "crop_output": self.crop_output,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
+        self.set_config(
+            embed_dim=int(embed_dim), depths=depths, num_heads=num_heads,
+            window_size=int(window_size), mlp_ratio=float(mlp_ratio), qkv_bias=bool(qkv_bias),
+            qk_scale=None if qk_scale is None else float(qk_scale), drop_rate=float(drop_rate),
+            attn_drop_rate=float(attn_drop_rate), drop_path_rate=float(drop_path_rate),
+            padding=padding, crop_output=bool(crop_output))

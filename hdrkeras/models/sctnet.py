@@ -7,7 +7,6 @@ layers and parameter count (994,555 at the default config), exact GELU, LayerNor
 """
 
 import keras
-import numpy as np
 
 from hdrkeras.layers.crop_padding import CropPadding
 from hdrkeras.layers.pad_to_multiple import PLACEMENTS, PadToMultiple
@@ -15,23 +14,11 @@ from hdrkeras.layers.residual_swin_group import ResidualSwinGroup
 from hdrkeras.layers.shifted_window_mask import ShiftedWindowMask
 from hdrkeras.layers.spatial_channel_cross_attention import SpatialChannelCrossAttention
 from hdrkeras.layers.token_mlp import TokenMlp
-
-# torch.nn.Conv2d default init (kaiming_uniform with a=sqrt(5)).
-TORCH_CONV_INIT = keras.initializers.VarianceScaling(1.0 / 3.0, "fan_in", "uniform")
-
-
-def stochastic_depth_rates(depths, drop_path_rate):
-    """Per-stage lists of DropPath rates rising linearly from 0 to `drop_path_rate`."""
-    rates = np.linspace(0.0, drop_path_rate, sum(depths)).tolist()
-    out, start = [], 0
-    for d in depths:
-        out.append(rates[start:start + d])
-        start += d
-    return out
-
+from hdrkeras.layers.torch_compat import TORCH_CONV_INIT, stochastic_depth_rates
+from hdrkeras.models.contract import FRAME_INPUTS, NetworkConfig
 
 @keras.saving.register_keras_serializable(package="hdrkeras")
-class SCTNet(keras.Model):
+class SCTNet(NetworkConfig, keras.Model):
     """SCTNet HDR merging network (functional).
 
     Inputs "x1", "x2", "x3": float32 [B, H, W, 6] for the short, reference (middle) and
@@ -111,9 +98,8 @@ class SCTNet(keras.Model):
 
         # === Functional model ===
         ops = keras.ops
-        x1_in = keras.Input((None, None, 6), name="x1")
-        x2_in = keras.Input((None, None, 6), name="x2")
-        x3_in = keras.Input((None, None, 6), name="x3")
+        inputs = {k: keras.Input((None, None, 6), name=k) for k in FRAME_INPUTS}
+        x1_in, x2_in, x3_in = (inputs[k] for k in FRAME_INPUTS)
         x = pad(ops.concatenate([x1_in, x2_in, x3_in], axis=-1))
         if img_range != 1.0:
             x = x * img_range
@@ -138,36 +124,13 @@ class SCTNet(keras.Model):
         out = ops.sigmoid(h)
         if crop_output:
             out = CropPadding(window_size, padding, name="crop")([out, x1_in])
-        super().__init__(inputs={"x1": x1_in, "x2": x2_in, "x3": x3_in}, outputs=out,
-                         **kwargs)
+        super().__init__(inputs=inputs, outputs=out, **kwargs)
 
         # === Config ===
-        self.embed_dim = int(embed_dim)
-        self.depths = depths
-        self.num_heads = num_heads
-        self.window_size = int(window_size)
-        self.mlp_ratio = float(mlp_ratio)
-        self.qkv_bias = bool(qkv_bias)
-        self.qk_scale = None if qk_scale is None else float(qk_scale)
-        self.drop_rate = float(drop_rate)
-        self.attn_drop_rate = float(attn_drop_rate)
-        self.drop_path_rate = float(drop_path_rate)
-        self.img_range = float(img_range)
-        self.channel_num_heads = int(channel_num_heads)
-        self.padding = padding
-        self.crop_output = bool(crop_output)
-
-    def get_config(self):
-        return {
-            "name": self.name, "trainable": self.trainable,
-            "embed_dim": self.embed_dim, "depths": self.depths, "num_heads": self.num_heads,
-            "window_size": self.window_size, "mlp_ratio": self.mlp_ratio,
-            "qkv_bias": self.qkv_bias, "qk_scale": self.qk_scale, "drop_rate": self.drop_rate,
-            "attn_drop_rate": self.attn_drop_rate, "drop_path_rate": self.drop_path_rate,
-            "img_range": self.img_range, "channel_num_heads": self.channel_num_heads,
-            "padding": self.padding, "crop_output": self.crop_output,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
+        self.set_config(
+            embed_dim=int(embed_dim), depths=depths, num_heads=num_heads,
+            window_size=int(window_size), mlp_ratio=float(mlp_ratio), qkv_bias=bool(qkv_bias),
+            qk_scale=None if qk_scale is None else float(qk_scale), drop_rate=float(drop_rate),
+            attn_drop_rate=float(attn_drop_rate), drop_path_rate=float(drop_path_rate),
+            img_range=float(img_range), channel_num_heads=int(channel_num_heads),
+            padding=padding, crop_output=bool(crop_output))

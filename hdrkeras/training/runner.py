@@ -8,8 +8,11 @@ checkpoint so that, e.g., ESBN's fusion stage starts behind the trained alignmen
 On-disk layout of a run:
   RUN_DIR/<stage>/ckpt/       tf.train.Checkpoint (networks, optimizer, step[, data iterator])
   RUN_DIR/<stage>/logs/       TensorBoard events
-  RUN_DIR/<stage>/done.json   written when the stage finished all its steps
-  RUN_DIR/model.keras         the standard inference model of the last finished stage
+  RUN_DIR/<stage>/best/       weights of the stage's best validation so far (best.py)
+  RUN_DIR/<stage>/done.json   written when the stage finished all its steps; names the kept step
+  RUN_DIR/<stage>/model.keras the stage's inference model, with the kept weights
+  RUN_DIR/model.keras         the best-scoring stage's inference model (RUN_DIR/model.json
+                              says which stage and step; see best.py)
   RUN_DIR/run.json            the method the folder belongs to, the stage model.keras came from
 
 A run that stops at start-up leaves nothing behind (no empty run or stage folders, no event
@@ -39,7 +42,7 @@ import tensorflow as tf
 from hdrkeras import checks
 from hdrkeras.errors import ConfigError, DataError
 from hdrkeras.io.atomic import atomic_write_text, missing_folders, remove_folders
-from hdrkeras.saving import KERAS_MODEL_FILE, save_keras
+from hdrkeras.training import best as best_ckpt
 from hdrkeras.training.config import RunConfig
 from hdrkeras.training.optimizers import build_optimizer, learning_rate_schedule, scaled_steps
 from hdrkeras.training.strategy import make_strategy, set_precision, worker_role
@@ -244,7 +247,7 @@ def build_task_chain(method, upto_stage, config: RunConfig, restore=True, log=pr
         task = stage.build_task(dict(config.method_options), previous)
         if restore:
             ckpt_dir = os.path.join(stage_dir(config.run_dir, stage.name), "ckpt")
-            latest = tf.train.latest_checkpoint(ckpt_dir)
+            latest = best_ckpt.kept_weights(stage_dir(config.run_dir, stage.name))
             if latest is None or not stage_finished(config.run_dir, stage.name):
                 raise ConfigError(
                     f"stage {upto_stage!r} of {method.name} starts from stage {stage.name!r}, but "
@@ -405,6 +408,11 @@ def train_stage(method, stage_name, config: RunConfig, previous, strategy, log=p
         step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
 
     train_records = method.train_records(stage_name, config, previous)
+    if method.kind == "image":  # video methods read clips their own way
+        pipeline.check_records(train_records, user=f"method {method.name}, stage {stage_name}",
+                               num_frames=method.num_frames,
+                               ground_truth="hdr" in task.batch_keys,
+                               targets=[k for k in task.batch_keys if k != "hdr"])
     dataset = method.train_dataset(stage_name, config, hp, previous)
     checkpoint_iterator = config.deterministic and config.strategy == "default"
     if config.strategy == "default":
@@ -417,6 +425,8 @@ def train_stage(method, stage_name, config: RunConfig, previous, strategy, log=p
             tf.data.experimental.AutoShardPolicy.DATA)
         iterator = iter(strategy.experimental_distribute_dataset(dataset.with_options(options)))
 
+    best = best_ckpt.StageBest(sdir, stage_name, task.networks,
+                               write=worker_role(strategy)[2])
     items = dict(task.networks, optimizer=optimizer, step=step)
     if checkpoint_iterator:
         items["data"] = iterator
@@ -431,7 +441,9 @@ def train_stage(method, stage_name, config: RunConfig, previous, strategy, log=p
     total = hp["steps"]
     if int(step.numpy()) >= total:
         log(f"[{stage_name}] already finished ({total} steps)")
-        _finish(task, config, stage_name, int(step.numpy()), hp, log, method.name, strategy)
+        kept = best.restore(int(step.numpy()), log)
+        _finish(task, config, stage_name, int(step.numpy()), hp, log, method.name, strategy,
+                kept)
         return task
 
     step_fn = _compiled_step(task, optimizer, variables, strategy, config)
@@ -457,9 +469,9 @@ def train_stage(method, stage_name, config: RunConfig, previous, strategy, log=p
                 if not math.isfinite(loss_value):
                     raise DataError(
                         f"[{stage_name}] loss became {loss_value} at step {s} on a batch of "
-                        f"{config.train_records} (a ground truth with absurd values, or too "
-                        f"high a --learning_rate?); last good checkpoint: "
-                        f"{manager.latest_checkpoint}")
+                        f"{config.train_records}{_batch_scenes(batch)} (a ground truth with "
+                        f"absurd values, or too high a --learning_rate?); last good "
+                        f"checkpoint: {manager.latest_checkpoint}")
                 if s % config.log_every == 0 or s == total:
                     lr = float(optimizer.learning_rate)
                     tf.summary.scalar("loss", loss_value, step=s)
@@ -483,6 +495,7 @@ def train_stage(method, stage_name, config: RunConfig, previous, strategy, log=p
                     if val:
                         log(f"[{stage_name}] validation at step {s}: "
                             + ", ".join(f"{k} {v:.4f}" for k, v in val.items()))
+                        best.update(s, val, log)
                 if stop.raised:
                     raise Interrupted(f"{stop.raised} received")
         except (Interrupted, KeyboardInterrupt) as exc:
@@ -498,10 +511,20 @@ def train_stage(method, stage_name, config: RunConfig, previous, strategy, log=p
         if s != last_saved:
             manager.save(checkpoint_number=s)
     writer.flush()
+    kept = best.restore(s, log)
     if worker_role(strategy)[2]:
         _mark_later_stages_stale(method, stage_name, config, log)
-    _finish(task, config, stage_name, s, hp, log, method.name, strategy)
+    _finish(task, config, stage_name, s, hp, log, method.name, strategy, kept)
     return task
+
+
+def _batch_scenes(batch):
+    """' (scenes a, b)' when the batch carries its scene names (single replica), else ''."""
+    names = batch.get("scene") if isinstance(batch, dict) else None
+    if not isinstance(names, tf.Tensor):
+        return ""
+    decoded = sorted({n.decode("utf-8", "replace") for n in np.asarray(names).reshape(-1)})
+    return f" (scenes {', '.join(decoded)})" if decoded else ""
 
 
 class _CheckpointWriter:
@@ -578,7 +601,9 @@ def _write_previews(task, batch, step, strategy):
                          step=step, max_outputs=2)
 
 
-def _finish(task, config, stage_name, step, hp, log, method_name, strategy=None):
+def _finish(task, config, stage_name, step, hp, log, method_name, strategy=None, kept=None):
+    """Writes the stage's inference model (its kept weights, already loaded into `task`),
+    the run's model.keras when this stage is the best so far, run.json and done.json."""
     task_type, task_id, chief = worker_role(strategy or tf.distribute.get_strategy())
     if task_type is not None:
         digest = weights_digest(task.trainable_variables())
@@ -586,14 +611,17 @@ def _finish(task, config, stage_name, step, hp, log, method_name, strategy=None)
     if not chief:
         return
     model = task.inference_model()
+    model_stage = None
     if model is not None:
-        path = save_keras(model, os.path.join(config.run_dir, KERAS_MODEL_FILE))
-        log(f"[{stage_name}] inference model written to {path}")
-    _record_run(config, method_name, stage_name if model is not None else None)
+        best_ckpt.publish_run_model(config.run_dir, stage_name, model, kept, log)
+        model_stage = (_read_json(os.path.join(config.run_dir, best_ckpt.RUN_MODEL_JSON))
+                       or {}).get("stage")
+    _record_run(config, method_name, model_stage)
     done = _read_json(_done_path(config.run_dir, stage_name)) or {}
     atomic_write_text(_done_path(config.run_dir, stage_name), json.dumps(
         {"stage": stage_name, "steps": step, "hyperparameters": hp,
          "options": dict(config.method_options),
+         "kept_step": kept["step"] if kept else step, "kept": kept,
          "finished": done.get("finished", time.strftime("%Y-%m-%dT%H:%M:%S"))}, indent=2))
 
 
