@@ -170,6 +170,9 @@ def test_a_few_training_steps_lower_the_loss(nexps):
 
     from hdrkeras.training.optimizers import build_optimizer
 
+    import keras
+
+    keras.utils.set_random_seed(1)
     m = methods.get("lanhdr")
     opts = {"exposures": nexps, "perceptual_weight": 0}
     task = m._task(opts, None, **TINY)
@@ -191,7 +194,7 @@ def test_a_few_training_steps_lower_the_loss(nexps):
     first, logs = step(batch)
     assert set(logs) == {"l1", "vgg", "frequency", "temporal"}
     assert float(logs["temporal"]) > 0
-    for _ in range(4):
+    for _ in range(5):
         last, _ = step(batch)
     assert float(last) < 0.9 * float(first)
 
