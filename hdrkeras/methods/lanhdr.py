@@ -395,7 +395,14 @@ class LanHdrStreaming(StreamingModel):
         self._encode = tf.function(self._encode_frame, reduce_retracing=True)
         self._reference = tf.function(self._reference_fn, reduce_retracing=True)
         self._position = tf.function(self._position_fn, reduce_retracing=True)
-        self._merge_body = tf.function(self._merge_body_fn, reduce_retracing=True)
+        self._merge_body = self._merge_body_fn
+        self._relu_bias = tf.function(lambda x, b: tf.nn.relu(x + b), reduce_retracing=True)
+        self._spatial = tf.function(lambda blk, x: blk.main_2(tf.nn.relu(blk.main_0(x))),
+                                    reduce_retracing=True)
+        self._fourier = tf.function(lambda blk, x: blk.frequency_branch(x),
+                                    reduce_retracing=True)
+        self._block_sum = tf.function(lambda x, a, b: x + a + b, reduce_retracing=True)
+        self._tail = tf.function(lambda x: self._body[-1](x), reduce_retracing=True)
 
     def _encode_frame(self, ldr, t):
         from hdrkeras.layers.lanhdr_inputs import frame_inputs
@@ -426,12 +433,13 @@ class LanHdrStreaming(StreamingModel):
         return tf.nn.conv2d(aligned, kernel, 1, "SAME")
 
     def _merge_body_fn(self, head):
-        import tensorflow as tf
-
-        x = tf.nn.relu(head + self._head.bias)
-        for layer in self._body:
-            x = layer(x)
-        return x[0]
+        """The merge after its first conv, one branch of one FFT residual block per call:
+        at full resolution with 64 channels each intermediate is 0.5 GB at 1080p, so the
+        spatial and Fourier branches must not run (and hold their buffers) side by side."""
+        x = self._relu_bias(head, self._head.bias)
+        for block in self._body[:-1]:
+            x = self._block_sum(x, self._spatial(block, x), self._fourier(block, x))
+        return self._tail(x)[0]
 
     def window_output(self, indices, states, pair_states):
         """Each position runs as its own call, one after the other, so only one
