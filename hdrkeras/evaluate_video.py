@@ -2,6 +2,7 @@ r"""Scores video models on sequences with ground truth, beside the two video bas
 
   python -m hdrkeras.evaluate_video --model exports/lanhdr --input SEQ1/ --input SEQ2/ \
       --exposures 1,4 [--lanhdr] [--out eval/]
+  python -m hdrkeras.evaluate_video --model lanhdr.keras --dataset SYNTHETIC_VIDEO_ROOT
   python reconstruct/evaluate.py --video ...        (the same tool)
 
 Each --input is a folder of LDR frames with its linear ground truth (.hdr/.exr, the
@@ -26,6 +27,9 @@ flags.DEFINE_multi_string("model", [], "Video window model (SavedModel dir or .k
                           "repeatable.", **_F)
 flags.DEFINE_multi_string("method", [], "Weight-free video method to score; repeatable.", **_F)
 flags.DEFINE_multi_string("input", [], "Sequence folder of LDR frames; repeatable.", **_F)
+flags.DEFINE_string("dataset", None, "A video dataset root with ground truth instead of "
+                    "--input (any layout hdrkeras.data.video_sources reads, e.g. our "
+                    "synthetic HDR video).", **_F)
 flags.DEFINE_multi_string("ground_truth", [], "Ground-truth folder of each --input, in order "
                           "(default INPUT/gt).", **_F)
 flags.DEFINE_string("exposures", None, "Relative exposure times (1,4 or 1,4,16), a .txt "
@@ -58,8 +62,9 @@ def main(argv):
         raise ConfigError(f"unexpected arguments: {' '.join(argv[1:])}")
     tiling.tool_tile(FLAGS.tile)
     checks.positive_float("--max_memory_gb", FLAGS.max_memory_gb)
-    if not FLAGS.input:
-        raise ConfigError("--input is required (a folder of frames with ground truth)")
+    if not FLAGS.input and not FLAGS.dataset:
+        raise ConfigError("--input (a folder of frames with ground truth) or --dataset is "
+                          "required")
     if FLAGS.ground_truth and len(FLAGS.ground_truth) != len(FLAGS.input):
         raise ConfigError(f"{len(FLAGS.ground_truth)} --ground_truth folders for "
                           f"{len(FLAGS.input)} --input folders")
@@ -70,6 +75,11 @@ def main(argv):
         if not os.path.isdir(gt):
             raise ConfigError(f"{gt}: ground-truth folder of {folder} does not exist")
         sequences.append(folder_sequence(folder, FLAGS.exposures, gt))
+    if FLAGS.dataset:
+        from hdrkeras.data.video_sources import video_sequences
+
+        sequences += video_sequences(FLAGS.dataset, split="test",
+                                     num_exposures=FLAGS.num_exposures)
     models = []
     for path in FLAGS.model:
         print(f"loading {path}", flush=True)

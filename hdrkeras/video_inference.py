@@ -67,6 +67,9 @@ def streaming_model(model=None, method=None, config=None, num_frames=None, num_e
         predictor = inference.from_method(method, config)
     else:
         predictor = inference.load_model(model)
+        own = _method_streaming(predictor)
+        if own is not None:
+            return own
         if num_exposures is None:
             num_exposures = _metadata_exposures(predictor)
     _check_extra(predictor, extra or {})
@@ -76,6 +79,21 @@ def streaming_model(model=None, method=None, config=None, num_frames=None, num_e
                           f"--frames")
     return WindowModel(predictor, int(n), name=predictor.name, num_exposures=num_exposures,
                        extra=extra)
+
+
+def _method_streaming(predictor):
+    """The registered method's own streaming model around a loaded `.keras` window model
+    that the method knows how to stream (LAN-HDR: per-frame features reused between
+    windows), else None (the model runs window by window)."""
+    from hdrkeras import methods
+
+    keras_model = getattr(predictor, "keras_model", None)
+    if keras_model is None or keras_model.name not in methods.names():
+        return None
+    m = methods.get(keras_model.name)
+    if not getattr(m, "streams_keras_models", False):
+        return None
+    return m.streaming_model(model=keras_model)
 
 
 def _check_extra(predictor, extra):

@@ -46,6 +46,11 @@ class BenchSpec:
       xla: compile the inference function with XLA (jit_compile).
       stage: training stage for `train` (None = the method's last stage).
       seed: seed of the random inputs.
+      exposures: alternating exposure levels of a video method (LAN-HDR: 2 or 3); the
+        inputs then alternate 1, 4[, 16] in time.
+      streaming: time the method's streaming model on a sequence instead of one window:
+        each timed run is one output frame, with the states of the frames it shares with
+        the previous window reused (hdrkeras.methods.streaming).
     """
 
     method: str = None
@@ -65,6 +70,8 @@ class BenchSpec:
     xla: bool = False
     stage: str = None
     seed: int = 0
+    exposures: int = None
+    streaming: bool = False
 
 
 def parse_size(text):
@@ -154,6 +161,44 @@ def time_runs(fn, warmup, runs):
     }
 
 
+def _method_config(spec):
+    config = {}
+    if spec.frames:
+        config["num_frames"] = spec.frames
+    if spec.exposures:
+        config["exposures"] = spec.exposures
+    return config or None
+
+
+def video_exposures(frames, levels):
+    """[frames] exposures alternating 1, 4[, 16] (a video method's window)."""
+    return (4.0 ** (np.arange(frames) % int(levels))).astype(np.float32)
+
+
+def _streaming_target(spec):
+    """(callable() producing the next output frame of a stream, parameter count, frames):
+    the sequence holds the first window plus one new frame per further call."""
+    from hdrkeras import methods
+    from hdrkeras.data.video_sequence import VideoSequence
+    from hdrkeras.methods.streaming import stream
+
+    if spec.model or spec.tile or spec.batch != 1:
+        raise ConfigError("--streaming times a registered method at batch 1, untiled")
+    method = methods.get(spec.method)
+    if not hasattr(method, "streaming_model"):
+        raise ConfigError(f"method {spec.method!r} has no streaming model")
+    model = method.build_inference_model(_method_config(spec))
+    sm = method.streaming_model(model=model)
+    t = sm.num_frames
+    n = t + spec.warmup + spec.runs
+    rng = np.random.default_rng(spec.seed)
+    frames = [rng.uniform(0.0, 1.0, (spec.height, spec.width, 3)).astype(np.float32)
+              for _ in range(n)]
+    seq = VideoSequence("bench", frames, video_exposures(n, sm.num_exposures or 2))
+    outputs = stream(sm, seq, centres=range(t // 2, t // 2 + spec.warmup + spec.runs))
+    return lambda: next(outputs), int(model.count_params()), t
+
+
 def _inference_target(spec):
     """(callable(ldr, exposures) -> hdr, parameter count, frames, label)."""
     # Imported here, not at the top: TensorFlow must load after set_threads.
@@ -170,9 +215,11 @@ def _inference_target(spec):
         frames = spec.frames or predictor.num_frames or 3
         return predictor, params, frames, predictor.name
     method = methods.get(spec.method)
-    frames = spec.frames or method.num_frames
-    config = {"num_frames": frames} if spec.frames else None
+    config = _method_config(spec)
     model = method.build_inference_model(config)
+    from hdrkeras.saving import model_num_frames
+
+    frames = model_num_frames(model) or spec.frames or method.num_frames
     predictor = keras_predictor(model, spec.method, spec.method, xla=spec.xla)
     return predictor, int(model.count_params()), frames, spec.method
 
@@ -236,9 +283,14 @@ def measure(spec):
             raise ConfigError("--train needs --method, not --model")
         fn, params, frames, stage = _train_target(spec)
         result["stage"] = stage
+    elif spec.streaming:
+        fn, params, frames = _streaming_target(spec)
+        result["streaming"] = True
     else:
         predictor, params, frames, _ = _inference_target(spec)
         ldr, exposures = random_inputs(spec.batch, frames, spec.height, spec.width, spec.seed)
+        if spec.exposures:
+            exposures = np.tile(video_exposures(frames, spec.exposures), (spec.batch, 1))
         tile = spec.tile
         if spec.auto_tile:
             tile, _ = tiling.resolve_tile(tiling.AUTO, spec.height, spec.width, predictor,
