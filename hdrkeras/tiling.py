@@ -187,10 +187,12 @@ MB = 2 ** 20
 # 2026-12-02, CPU, 2 threads, TF 2 / Keras 3, whole images, 3 frames):
 #   pixels   9216  36864  98304  196608  393216
 #   MB       67.4  149.5  374.4   632.4  1346.3
-# A least-squares line gives 28.5 MB + 3467 B/pixel; we keep the steepest segment's slope
-# (the two largest sizes: 3808 B/pixel) and a 64 MB constant, which lies above every
-# point (1492 MB at 393216 pixels) and predicts the 2.9 GB peak reported for a 900x600
-# bracket through reconstruct.py (0.75 GB resident + 64 MB + 540000 * 3808 B = 2.8 GB).
+# A least-squares line gives 28.5 MB + 3467 B/pixel, the steepest segment (the two largest
+# sizes) 3808 B/pixel. At 1000x1500 (1.5 MP, `--warmup 1`) the whole-image call peaked at
+# 6490 MB RSS; less the ~0.75-0.8 GB the process holds before its first call at every size
+# above, that is ~3.9 KB/pixel. We keep 64 MB + 4000 B/pixel: above every point, and
+# it predicts the 2.9 GB peak reported for a 900x600 bracket through reconstruct.py
+# (0.75 GB resident + 64 MB + 540000 * 4000 B = 2.9 GB).
 # The other image methods the same way at 192x192 and 384x512 (36864 / 196608 pixels),
 # the slope of the two points rounded up by ~5 %, a constant that keeps both below the line:
 #   classical_merge  19.8 /   62.6 MB (281 B/pixel)   reference_only  10.2 /  23.7 MB (85)
@@ -199,7 +201,7 @@ MB = 2 ** 20
 # and at 128x128 and 256x384 (16384 / 98304 pixels; tracing makes its constant large):
 #   sctnet          529.4 /  771.9 MB (3104)   hdr_transformer 560.9 /  845.2 MB (3639)
 MEMORY_MODELS = {
-    "esbn": (64 * MB, 3808),
+    "esbn": (64 * MB, 4000),
     "ahdrnet": (32 * MB, 3600),
     "fshdr": (32 * MB, 10000),
     "selfhdr": (48 * MB, 3800),
@@ -287,7 +289,7 @@ def choose_tile(height, width, headroom, model=None, batch=1, overlap=32):
       (tile, fits): tile None (the whole image fits) or a multiple of TILE_MULTIPLE, at
       least MIN_TILE, whose call fits: of those, the one that runs the fewest pixels in all
       (tiles x tile^2: the largest fitting tile can cover a 1000x1500 image with 2x2 tiles
-      of 944, 3.6 megapixels of work, where 6 tiles of 520 do 1.6), the larger on a tie.
+      of 912, 3.3 megapixels of work, where 6 tiles of 528 do 1.7), the larger on a tie.
       fits False when even the smallest tile exceeds the headroom (it is returned anyway:
       the least memory tiling can give).
     """

@@ -180,6 +180,7 @@ def test_load_model_from_base_dir_takes_highest_version(tmp_path, rng):
     ldr, exposures = _stack(rng, 1, 13, 17)
     latest = inference.load_model(base)
     assert latest.name == "classical_merge" and latest.source.endswith(os.sep + "2")
+    assert latest.method == "classical_merge"  # from the metadata: the tiling's memory model
     np.testing.assert_allclose(latest(ldr, exposures),
                                inference.from_method("classical_merge")(ldr, exposures),
                                rtol=1e-5, atol=1e-6)
@@ -195,6 +196,9 @@ def test_load_model_from_run_dir_with_model_keras(tmp_path, rng):
     saving.save_keras(methods.get("reference_only").build_inference_model(),
                       run_dir / "model.keras")
     ldr, exposures = _stack(rng, 1, 6, 6)
+    # named after the file, but its method comes from the model (model.name)
+    loaded = inference.load_model(run_dir)
+    assert (loaded.name, loaded.method) == ("model", "reference_only")
     np.testing.assert_allclose(inference.load_model(run_dir)(ldr, exposures),
                                inference.from_method("reference_only")(ldr, exposures), rtol=1e-6)
 
