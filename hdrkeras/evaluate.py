@@ -34,6 +34,8 @@ flags.DEFINE_integer("overlap", 32, "Overlap of neighbouring tiles.", **_F)
 flags.DEFINE_enum("pad_mode", "reflect", ["reflect", "ones"],
                   "Tiling padding: reflect, or ones (SCTNet's protocol, with --overlap=0).", **_F)
 flags.DEFINE_bool("baselines", True, "Also score reference_only and classical_merge.", **_F)
+flags.DEFINE_float("sensitivity", None, "Sensitivity s >= 0 fed to every model with a "
+                   "`sensitivity` input (DeAltHDR; default: the method's, 15).", **_F)
 flags.DEFINE_integer("max_scenes", None, "Score only the first N scenes (quick checks).", **_F)
 flags.mark_flags_as_required(["data"], flag_values=FLAGS)
 
@@ -50,7 +52,7 @@ def main(argv):
     predictors = []
     for path in FLAGS.model:
         print(f"loading {path}", flush=True)
-        predictors.append(inference.load_model(path))
+        predictors.append(with_extra_inputs(inference.load_model(path), FLAGS.sensitivity))
     methods = list(FLAGS.method)
     if FLAGS.baselines:
         methods += [b for b in evaluation.BASELINES if b not in methods]
@@ -65,6 +67,16 @@ def main(argv):
     print(evaluation.markdown_table(rows))
     print(f"wrote {csv_path} and {md_path}", flush=True)
     return 0
+
+
+def with_extra_inputs(predictor, sensitivity):
+    """`predictor` with its extra inputs bound (--sensitivity, or the method's default);
+    --sensitivity for a model without that input is an error."""
+    from hdrkeras.predictor import bind_extra_inputs
+    from hdrkeras.video_inference import extra_input_values
+
+    return bind_extra_inputs(predictor, extra_input_values(predictor,
+                                                           {"sensitivity": sensitivity}))
 
 
 def entry(argv=None):

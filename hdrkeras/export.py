@@ -82,7 +82,20 @@ class ServingModule(tf.Module):
             tf.debugging.assert_all_finite(ldr, "ldr has non-finite values"),
             tf.debugging.assert_all_finite(exposures, "exposures have non-finite values"),
             tf.debugging.assert_positive(exposures, message="exposures must be > 0"),
-        ]
+            # A signature's static frame count is not enforced at call time.
+            tf.debugging.assert_equal(
+                tf.shape(ldr)[1], self.num_frames,
+                message=f"ldr must hold {self.num_frames} frames ([B, {self.num_frames}, H, "
+                        "W, 3])"),
+            tf.debugging.assert_equal(
+                tf.shape(exposures)[1], self.num_frames,
+                message=f"exposures must be [B, {self.num_frames}]"),
+        ] + [tf.debugging.assert_all_finite(x, f"{name} has non-finite values")
+             for name, x in zip(self.extra_names, extra)
+             if x.dtype.is_floating] + [
+            tf.debugging.assert_equal(tf.shape(x)[0], tf.shape(ldr)[0],
+                                      message=f"ldr and {name} have different batch sizes")
+            for name, x in zip(self.extra_names, extra)]
         with tf.control_dependencies(checks):
             ldr = tf.identity(ldr)
             exposures = tf.identity(exposures)

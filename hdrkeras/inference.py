@@ -70,7 +70,9 @@ def _load_saved_model(sm_dir):
         feeds = {"ldr": ldr, "exposures": exposures, **extra}
         return signature(**{k: tf.constant(v) for k, v in feeds.items()})["hdr"].numpy()
 
-    predictor = Predictor(fn, sm_dir, num_frames, name)
+    extra_names = [k for k in signature.structured_input_signature[1]
+                   if k not in ("ldr", "exposures")]
+    predictor = Predictor(fn, sm_dir, num_frames, name, extra_names)
     predictor._loaded = loaded  # keeps the restored variables alive
     return predictor
 

@@ -20,13 +20,16 @@ class Predictor:
       source: str. Path or method name the predictor came from.
       num_frames: int or None. N the model takes (None: any).
       name: str. Short label for reports (method name, or the path's base name).
+      extra_names: tuple of str. Inputs the model takes beyond ldr and exposures (e.g.
+        DeAltHDR's `sensitivity`, float32 [B]); each must be passed as a keyword.
     """
 
-    def __init__(self, fn, source, num_frames, name):
+    def __init__(self, fn, source, num_frames, name, extra_names=()):
         self._fn = fn
         self.source = source
         self.num_frames = num_frames
         self.name = name
+        self.extra_names = tuple(extra_names)
 
     def __call__(self, ldr, exposures, **extra):
         ldr = np.asarray(ldr, dtype=np.float32)
@@ -40,11 +43,35 @@ class Predictor:
         if self.num_frames is not None and ldr.shape[1] != self.num_frames:
             raise DataError(
                 f"{self.name}: model takes {self.num_frames} frames, got {ldr.shape[1]}")
+        if sorted(extra) != sorted(self.extra_names):
+            raise DataError(f"{self.name}: model takes extra inputs {list(self.extra_names)}, "
+                            f"got {sorted(extra)}")
         extra = {k: np.asarray(v, dtype=np.float32) for k, v in extra.items()}
         return np.asarray(self._fn(ldr, exposures, **extra), dtype=np.float32)
 
     def __repr__(self):
         return f"Predictor({self.name!r}, source={self.source!r}, num_frames={self.num_frames})"
+
+
+def bind_extra_inputs(predictor, values):
+    """`predictor` with its extra inputs fixed: values name -> float, fed as float32 [B]
+    per call (e.g. DeAltHDR's sensitivity chosen once for a whole evaluation)."""
+    missing = sorted(set(predictor.extra_names) - set(values))
+    unknown = sorted(set(values) - set(predictor.extra_names))
+    if missing or unknown:
+        raise DataError(f"{predictor.name}: model takes extra inputs "
+                        f"{list(predictor.extra_names)}, got values for {sorted(values)}")
+    if not values:
+        return predictor
+
+    def fn(ldr, exposures):
+        batch = np.shape(ldr)[0]
+        return predictor(ldr, exposures,
+                         **{k: np.full([batch], v, np.float32) for k, v in values.items()})
+
+    bound = Predictor(fn, predictor.source, predictor.num_frames, predictor.name)
+    bound._inner = predictor  # keeps a SavedModel's variables alive
+    return bound
 
 
 def keras_predictor(model, source, name, xla=False):
@@ -60,4 +87,6 @@ def keras_predictor(model, source, name, xla=False):
         inputs = {"ldr": ldr, "exposures": exposures, **extra}
         return run({k: tf.constant(v) for k, v in inputs.items()}).numpy()
 
-    return Predictor(fn, source, num_frames, name)
+    names = list(model.input) if isinstance(model.input, dict) else []
+    extra_names = [n for n in names if n not in ("ldr", "exposures")]
+    return Predictor(fn, source, num_frames, name, extra_names)

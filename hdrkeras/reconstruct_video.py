@@ -43,6 +43,9 @@ flags.DEFINE_integer("num_exposures", None, "Exposure levels the --model was tra
 flags.DEFINE_integer("tile", None, "Tile size for bounded-memory inference of large frames "
                      "(default: whole frames, with per-frame reuse between windows).", **_F)
 flags.DEFINE_integer("overlap", 32, "Overlap of neighbouring tiles, blended smoothly.", **_F)
+flags.DEFINE_float("sensitivity", None, "DeAltHDR's FGMA sensitivity s >= 0 per run (0 = "
+                   "pure flow warping, faster; default: the method's, 15); only for a "
+                   "model with a sensitivity input.", **_F)
 flags.DEFINE_bool("mp4", True, "Write OUT/preview.mp4 when an MP4 encoder is available.", **_F)
 flags.DEFINE_float("fps", 25.0, "Frame rate of the MP4 preview.", **_F)
 
@@ -61,7 +64,8 @@ def main(argv):
     config = {"num_frames": FLAGS.frames} if FLAGS.frames else None
     model = video_inference.streaming_model(model=FLAGS.model, method=FLAGS.method,
                                             config=config, num_frames=FLAGS.frames,
-                                            num_exposures=FLAGS.num_exposures)
+                                            num_exposures=FLAGS.num_exposures,
+                                            extra={"sensitivity": FLAGS.sensitivity})
     levels = ", ".join(f"{t:g}" for t in sequence.levels)
     print(f"{sequence.name}: {len(sequence)} frames, exposure levels {levels}, "
           f"{model.window_size(sequence)}-frame windows", flush=True)

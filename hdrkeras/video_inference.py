@@ -28,25 +28,34 @@ import numpy as np
 
 from hdrkeras.errors import ConfigError, DataError
 from hdrkeras.methods.streaming import WindowModel, stream
+from hdrkeras.predictor import bind_extra_inputs
 
 FRAME_PATTERN = "frame_{:05d}"
 PREVIEW_VIDEO = "preview.mp4"
 
 
-def streaming_model(model=None, method=None, config=None, num_frames=None, num_exposures=None):
+def streaming_model(model=None, method=None, config=None, num_frames=None, num_exposures=None,
+                    extra=None):
     """A StreamingModel from exactly one of `model` (path: SavedModel / .keras window model)
     or `method` (a registered weight-free method).
+
+    A `.keras` model of a method that has its own streaming model (DeAltHDR: features
+    and flows computed once per frame / frame pair) runs through it; other models are
+    wrapped per window.
 
     Args:
       config: dict. Method config (e.g. {"num_frames": 5}).
       num_frames: int or None. Window size for a model that does not fix it.
       num_exposures: int or None. Exposure levels the model was trained for (checked
         against the sequence); a SavedModel's metadata `num_exposures` is used when absent.
+      extra: dict name -> float of the model's extra scalar inputs (e.g. {"sensitivity":
+        15.0}); None values and missing ones take the method's default option.
     """
     from hdrkeras import inference
 
     if bool(model) == bool(method):
         raise ConfigError("give exactly one of --model PATH or --method NAME")
+    extra = {k: v for k, v in dict(extra or {}).items() if v is not None}
     if method:
         from hdrkeras import methods
 
@@ -55,9 +64,13 @@ def streaming_model(model=None, method=None, config=None, num_frames=None, num_e
         except KeyError as e:
             raise ConfigError(str(e.args[0])) from None
         if hasattr(m, "streaming_model"):
-            return m.streaming_model(config)
+            _check_extra(m.name, [s.name for s in m.extra_inputs], extra)
+            return m.streaming_model(dict(config or {}, **extra))
         predictor = inference.from_method(method, config)
     else:
+        own = _own_streaming_model(model, extra)
+        if own is not None:
+            return own
         predictor = inference.load_model(model)
         if num_exposures is None:
             num_exposures = _metadata_exposures(predictor)
@@ -65,7 +78,88 @@ def streaming_model(model=None, method=None, config=None, num_frames=None, num_e
     if n is None:
         raise ConfigError(f"{predictor.name}: the model does not fix its window size; give "
                           f"--frames")
+    predictor = bind_extra_inputs(
+        predictor, _extra_values(predictor.name, predictor.extra_names, extra))
     return WindowModel(predictor, int(n), name=predictor.name, num_exposures=num_exposures)
+
+
+def _check_extra(name, takes, extra):
+    for key in extra:
+        if key not in takes:
+            raise ConfigError(f"--{key}: model {name!r} has no {key!r} input (it takes "
+                              f"{', '.join(takes) or 'none'})")
+
+
+def extra_input_values(predictor, extra):
+    """{name: float} for each extra input of `predictor` (see `_extra_values`)."""
+    return _extra_values(predictor.name, predictor.extra_names, extra)
+
+
+def _extra_values(name, takes, extra):
+    """Values of the extra inputs `takes` of model `name`: given, or its method's default
+    option of the same name."""
+    extra = {k: v for k, v in extra.items() if v is not None}
+    _check_extra(name, takes, extra)
+    out = {}
+    for key in takes:
+        if key in extra:
+            out[key] = float(extra[key])
+            if name in _methods().names():  # the method's option validates the value
+                _methods().get(name).parse_options({key: out[key]})
+            continue
+        default = _method_default(name, key)
+        if default is None:
+            raise ConfigError(f"model {name!r} needs its {key!r} input; give --{key}")
+        out[key] = float(default)
+    return out
+
+
+def _methods():
+    from hdrkeras import methods
+
+    return methods
+
+
+def _method_default(name, key):
+    methods = _methods()
+    if name not in methods.names():
+        return None
+    return getattr(methods.get(name).Options(), key, None)
+
+
+def _own_streaming_model(path, extra):
+    """The method's own streaming model for a `.keras` model of a method that has one."""
+    import os
+
+    from hdrkeras import methods
+    from hdrkeras.saving import KERAS_MODEL_FILE, load_keras
+
+    path = os.fspath(path)
+    if os.path.isdir(path) and os.path.isfile(os.path.join(path, KERAS_MODEL_FILE)) \
+            and not os.path.isfile(os.path.join(path, "saved_model.pb")):
+        path = os.path.join(path, KERAS_MODEL_FILE)
+    if not (os.path.isfile(path) and path.endswith(".keras")):
+        return None
+    name = _keras_model_name(path)
+    if name not in methods.names() or not getattr(methods.get(name), "streams_keras_models",
+                                                  False):
+        return None
+    m = methods.get(name)
+    values = _extra_values(m.name, [s.name for s in m.extra_inputs], extra)
+    return m.streaming_model({"model": load_keras(path), **values})
+
+
+def _keras_model_name(path):
+    """The model name recorded in a `.keras` file's config.json (None if unreadable), read
+    without building the model."""
+    import json
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            return json.loads(z.read("config.json"))["config"]["name"]
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        return None
 
 
 def _metadata_exposures(predictor):

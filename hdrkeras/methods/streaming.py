@@ -160,8 +160,9 @@ def stream(model, sequence, centres=None):
         listed (e.g. already written by an earlier run) cost nothing beyond the states
         the listed windows need.
 
-    Windows follow VideoSequence.window's edge policy. States live only while the current
-    or the next window needs them: at most about 2T frame states and their pairs.
+    Windows follow VideoSequence.window's edge policy. Frame states live only while the
+    current or the next window needs them, pair states while one of the next T windows
+    does: at most about 2T frame states and T^2 pairs.
     """
     model.check_sequence(sequence)
     size = model.window_size(sequence)
@@ -188,10 +189,13 @@ def stream(model, sequence, centres=None):
                                                     states[key[1]])
         hdr = model.window_output(indices, {i: states[i] for i in indices},
                                   {key: pair_states[key] for key in needed_pairs})
-        # Keep what the next window needs, drop the rest before handing out the result.
+        # Keep the frames the next window needs and the pairs any of the next `size`
+        # windows needs (a pair (c, c+2) serves windows c and c+2, not c+1); drop the rest
+        # before handing out the result.
         nxt = windows[k + 1] if k + 1 < len(windows) else []
         keep = set(nxt)
-        keep_pairs = {_pair_key(i, j) for i, j in model.pairs(nxt)} if nxt else set()
+        keep_pairs = {_pair_key(i, j) for w in windows[k + 1:k + 1 + size]
+                      for i, j in model.pairs(w)}
         for i in list(states):
             if i not in keep:
                 del states[i]
