@@ -9,11 +9,13 @@ PSNR-l, SSIM-mu, SSIM-l and PU21-PSNR per scene; writes OUT/metrics.csv (per-sce
 and a `mean` row per model) and OUT/metrics.md (table of means), and prints the table.
 """
 
+import math
 import os
+import sys
 
 from absl import flags
 
-from hdrkeras import cli  # (sets TF_CPP_MIN_LOG_LEVEL before TF loads)
+from hdrkeras import checks, cli  # (cli sets TF_CPP_MIN_LOG_LEVEL before TF loads)
 from hdrkeras.errors import ConfigError
 
 FLAGS = flags.FlagValues()
@@ -34,8 +36,6 @@ flags.DEFINE_integer("overlap", 32, "Overlap of neighbouring tiles.", **_F)
 flags.DEFINE_enum("pad_mode", "reflect", ["reflect", "ones"],
                   "Tiling padding: reflect, or ones (SCTNet's protocol, with --overlap=0).", **_F)
 flags.DEFINE_bool("baselines", True, "Also score reference_only and classical_merge.", **_F)
-flags.DEFINE_float("sensitivity", None, "Sensitivity s >= 0 fed to every model with a "
-                   "`sensitivity` input (DeAltHDR; default: the method's, 15).", **_F)
 flags.DEFINE_integer("max_scenes", None, "Score only the first N scenes (quick checks).", **_F)
 flags.mark_flags_as_required(["data"], flag_values=FLAGS)
 
@@ -46,13 +46,21 @@ def main(argv):
 
     if len(argv) > 1:
         raise ConfigError(f"unexpected arguments: {' '.join(argv[1:])}")
+    checks.positive_ints({"--frames": FLAGS.frames, "--max_scenes": FLAGS.max_scenes,
+                          "--tile": FLAGS.tile})
+    checks.non_negative_int("--overlap", FLAGS.overlap)
+    # Checked before hours of scoring, not when the report is written.
+    checks.output_dir("--out", FLAGS.out)
+    for name in ("metrics.csv", "metrics.md"):
+        checks.output_file("--out", os.path.join(FLAGS.out, name))
+    _check_not_records(FLAGS.data)
     scenes = list_scenes(FLAGS.data, FLAGS.split, num_frames=FLAGS.frames, dataset=FLAGS.dataset)
-    if FLAGS.max_scenes:
+    if FLAGS.max_scenes is not None:
         scenes = scenes[:FLAGS.max_scenes]
     predictors = []
     for path in FLAGS.model:
         print(f"loading {path}", flush=True)
-        predictors.append(with_extra_inputs(inference.load_model(path), FLAGS.sensitivity))
+        predictors.append(inference.load_model(path))
     methods = list(FLAGS.method)
     if FLAGS.baselines:
         methods += [b for b in evaluation.BASELINES if b not in methods]
@@ -66,17 +74,39 @@ def main(argv):
     print()
     print(evaluation.markdown_table(rows))
     print(f"wrote {csv_path} and {md_path}", flush=True)
+    warn_non_finite(rows)
     return 0
 
 
-def with_extra_inputs(predictor, sensitivity):
-    """`predictor` with its extra inputs bound (--sensitivity, or the method's default);
-    --sensitivity for a model without that input is an error."""
-    from hdrkeras.predictor import bind_extra_inputs
-    from hdrkeras.video_inference import extra_input_values
+def _check_not_records(data):
+    """Records given as --data: say which image dataset they were made from."""
+    import json
 
-    return bind_extra_inputs(predictor, extra_input_values(predictor,
-                                                           {"sensitivity": sensitivity}))
+    for folder in (data, os.path.join(data, "test"), os.path.join(data, "train")):
+        manifest = os.path.join(folder, "manifest.json")
+        if os.path.isfile(manifest):
+            with open(manifest) as f:
+                source = json.load(f).get("source") or "ROOT"
+            raise ConfigError(f"--data {data} holds TFRecords; evaluate scores the scenes of an "
+                              f"image dataset, e.g. the one they were made from: --data {source}")
+
+
+def warn_non_finite(rows):
+    """-inf/nan in the table is never left unexplained: names the scenes and metrics (for
+    every model alike it is the ground truth, e.g. one absurd pixel)."""
+    from hdrkeras import evaluation
+
+    bad = {}
+    for row in rows:
+        for m in evaluation.METRICS:
+            if not math.isfinite(row[m]):
+                bad.setdefault(row["scene"], set()).add(row["model"])
+    for scene, models in bad.items():
+        every = len(models) == len({r["model"] for r in rows})
+        who = "every model" if every else ", ".join(sorted(models))
+        cause = " (check its ground truth for absurd or non-finite values)" if every else ""
+        print(f"warning: scene {scene}: non-finite metrics for {who}{cause}; the means "
+              f"include them", file=sys.stderr)
 
 
 def entry(argv=None):

@@ -92,7 +92,7 @@ def evaluate(predictors, scenes, tile=None, overlap=32, pad_mode="reflect", log=
     return rows
 
 
-def means(rows):
+def means(rows, metrics=METRICS):
     """One row per model (first-appearance order): the mean of each metric over scenes."""
     order = []
     grouped = {}
@@ -106,19 +106,19 @@ def means(rows):
         group = grouped[model]
         mean = {"model": model, "scene": MEAN, "scenes": len(group),
                 "seconds": float(np.mean([r["seconds"] for r in group]))}
-        for m in METRICS:
+        for m in metrics:
             mean[m] = float(np.mean([r[m] for r in group]))
         out.append(mean)
     return out
 
 
-def to_csv(rows):
+def to_csv(rows, metrics=METRICS):
     """CSV text: one row per (model, scene), then one `mean` row per model."""
     buf = _io.StringIO()
-    fields = ["model", "scene", *METRICS, "seconds"]
+    fields = ["model", "scene", *metrics, "seconds"]
     writer = csv.DictWriter(buf, fieldnames=fields, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
-    for row in list(rows) + means(rows):
+    for row in list(rows) + means(rows, metrics):
         writer.writerow({k: (f"{row[k]:.6f}" if isinstance(row[k], float) else row[k])
                          for k in fields})
     return buf.getvalue()
@@ -127,27 +127,29 @@ def to_csv(rows):
 def _fmt(value, metric):
     if not math.isfinite(value):
         return str(value)
-    return f"{value:.4f}" if metric.startswith("ssim") else f"{value:.2f}"
+    return f"{value:.4f}" if "ssim" in metric else f"{value:.2f}"
 
 
-def markdown_table(rows):
-    """Markdown table of the per-model means (one row per model or baseline)."""
-    mean_rows = means(rows)
-    header = "| Model | Scenes | " + " | ".join(METRIC_TITLES[m] for m in METRICS) + " | s/scene |"
-    rule = "|---|---:|" + "---:|" * len(METRICS) + "---:|"
+def markdown_table(rows, metrics=METRICS, titles=None):
+    """Markdown table of the per-model means (one row per model or baseline). `metrics`:
+    the row keys to show; `titles`: their column titles (default METRIC_TITLES)."""
+    titles = titles or METRIC_TITLES
+    mean_rows = means(rows, metrics)
+    header = "| Model | Scenes | " + " | ".join(titles[m] for m in metrics) + " | s/scene |"
+    rule = "|---|---:|" + "---:|" * len(metrics) + "---:|"
     lines = [header, rule]
     for r in mean_rows:
-        cells = [r["model"], str(r["scenes"])] + [_fmt(r[m], m) for m in METRICS]
+        cells = [r["model"], str(r["scenes"])] + [_fmt(r[m], m) for m in metrics]
         cells.append(f"{r['seconds']:.2f}")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
-def write_reports(rows, out_dir):
+def write_reports(rows, out_dir, metrics=METRICS, titles=None):
     """Writes out_dir/metrics.csv and out_dir/metrics.md atomically; returns their paths."""
     os.makedirs(out_dir, exist_ok=True)
     csv_path = os.path.join(out_dir, "metrics.csv")
     md_path = os.path.join(out_dir, "metrics.md")
-    atomic_write_text(csv_path, to_csv(rows))
-    atomic_write_text(md_path, markdown_table(rows))
+    atomic_write_text(csv_path, to_csv(rows, metrics))
+    atomic_write_text(md_path, markdown_table(rows, metrics, titles))
     return csv_path, md_path

@@ -24,9 +24,9 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from hdrkeras import __version__, methods
+from hdrkeras import __version__, checks, methods
 from hdrkeras.errors import ConfigError
-from hdrkeras.io.atomic import atomic_path
+from hdrkeras.io.atomic import atomic_path, cleanup_on_failure
 from hdrkeras.layers.cpu_inference import portable_graphs
 from hdrkeras.ops import tonemap
 from hdrkeras.saving import (METADATA_FILE, SIGNATURE, check_model_method, load_keras,
@@ -219,12 +219,16 @@ def main(argv):
     logging.set_verbosity(logging.WARNING)  # TF's saver logs every shard at INFO
     if len(argv) > 1:
         raise ConfigError(f"unexpected arguments: {' '.join(argv[1:])}")
+    checks.output_dir("--out", FLAGS.out)  # before the model is built, not at the rename
+    checks.non_negative_int("--version", FLAGS.version if FLAGS.version is not None else 0)
+    checks.positive_int("--frames", FLAGS.frames)
     print(f"building {FLAGS.method} model"
           + (f" from {FLAGS.checkpoint}" if FLAGS.checkpoint else ""), flush=True)
     method, model = build_model(FLAGS.method, FLAGS.checkpoint, FLAGS.frames)
     print(f"exporting to {FLAGS.out} (xla={FLAGS.xla})", flush=True)
-    path = export_saved_model(method.name, model, FLAGS.out, version=FLAGS.version,
-                              xla=FLAGS.xla, num_frames=FLAGS.frames)
+    with cleanup_on_failure(FLAGS.out):  # a failed export leaves no empty --out
+        path = export_saved_model(method.name, model, FLAGS.out, version=FLAGS.version,
+                                  xla=FLAGS.xla, num_frames=FLAGS.frames)
     print(f"exported {method.name} to {path}", flush=True)
     return 0
 

@@ -16,8 +16,9 @@ import os
 
 from absl import flags
 
-from hdrkeras import cli
+from hdrkeras import checks, cli
 from hdrkeras.errors import ConfigError
+from hdrkeras.io.atomic import cleanup_on_failure
 
 FLAGS = flags.FlagValues()
 _F = {"flag_values": FLAGS}
@@ -39,14 +40,19 @@ flags.DEFINE_bool("overwrite", False, "Replace an existing aligned tree / record
 def main(argv):
     if len(argv) > 1:
         raise ConfigError(f"unexpected arguments: {' '.join(argv[1:])}")
-    from hdrkeras.data.selfhdr_targets import build_training_align
+    from hdrkeras.data.selfhdr_targets import ALIGN_DIR, build_training_align
 
+    if FLAGS.out:
+        checks.output_dir("--out", FLAGS.out)
+    if not FLAGS.use_existing:
+        checks.output_dir("--align_dir", FLAGS.align_dir or os.path.join(FLAGS.data, ALIGN_DIR))
     if FLAGS.out and os.path.isdir(FLAGS.out) and os.listdir(FLAGS.out) and not FLAGS.overwrite:
         raise ConfigError(f"output folder {FLAGS.out} is not empty; pass --overwrite to replace it")
-    result = build_training_align(
-        FLAGS.data, align_dir=FLAGS.align_dir, records_out=FLAGS.out or None,
-        dataset=FLAGS.dataset, preset=FLAGS.flow, use_existing=FLAGS.use_existing,
-        overwrite=FLAGS.overwrite, progress=lambda s: print(s, flush=True))
+    with cleanup_on_failure(FLAGS.out or "."):  # no empty --out after a failed scene
+        result = build_training_align(
+            FLAGS.data, align_dir=FLAGS.align_dir, records_out=FLAGS.out or None,
+            dataset=FLAGS.dataset, preset=FLAGS.flow, use_existing=FLAGS.use_existing,
+            overwrite=FLAGS.overwrite, progress=lambda s: print(s, flush=True))
     print(f"{result['scenes']} scenes -> {result['align_dir']}"
           + (f", records {result['records']}" if result["records"] else ""))
     return 0

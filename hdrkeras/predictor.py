@@ -53,27 +53,6 @@ class Predictor:
         return f"Predictor({self.name!r}, source={self.source!r}, num_frames={self.num_frames})"
 
 
-def bind_extra_inputs(predictor, values):
-    """`predictor` with its extra inputs fixed: values name -> float, fed as float32 [B]
-    per call (e.g. DeAltHDR's sensitivity chosen once for a whole evaluation)."""
-    missing = sorted(set(predictor.extra_names) - set(values))
-    unknown = sorted(set(values) - set(predictor.extra_names))
-    if missing or unknown:
-        raise DataError(f"{predictor.name}: model takes extra inputs "
-                        f"{list(predictor.extra_names)}, got values for {sorted(values)}")
-    if not values:
-        return predictor
-
-    def fn(ldr, exposures):
-        batch = np.shape(ldr)[0]
-        return predictor(ldr, exposures,
-                         **{k: np.full([batch], v, np.float32) for k, v in values.items()})
-
-    bound = Predictor(fn, predictor.source, predictor.num_frames, predictor.name)
-    bound._inner = predictor  # keeps a SavedModel's variables alive
-    return bound
-
-
 def keras_predictor(model, source, name, xla=False):
     """A `Predictor` around an in-memory Keras model; `xla` compiles it with XLA (on CPU
     the transformers run 1.4-1.6x faster after a one-off compile per input shape)."""

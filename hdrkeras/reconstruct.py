@@ -10,12 +10,14 @@ version is used) or a `.keras` file; --method names a zero-training baseline ins
 Writes OUT (.hdr or .exr) and OUT_STEM_preview.png, both atomically.
 """
 
+import os
 import time
 
+import numpy as np
 from absl import flags
 
-from hdrkeras import cli  # (sets TF_CPP_MIN_LOG_LEVEL before TF loads)
-from hdrkeras.errors import ConfigError
+from hdrkeras import checks, cli  # (cli sets TF_CPP_MIN_LOG_LEVEL before TF loads)
+from hdrkeras.errors import ConfigError, DataError
 
 FLAGS = flags.FlagValues()
 _F = {"flag_values": FLAGS}
@@ -36,18 +38,44 @@ flags.DEFINE_list("exposures", None, "Exposure times of the input frames in file
 flags.mark_flags_as_required(["input", "out"], flag_values=FLAGS)
 
 
+def check_brightness_order(scene, ldr, given):
+    """User-given exposures must agree with the frames: the longer the exposure, the brighter
+    the frame. A reversed list (16,4,1 for frames stored dark to bright) would otherwise be
+    re-sorted silently so that the darkest image is treated as the longest exposure.
+
+    ldr: float32 [N, H, W, 3] gamma LDR in [0, 1], frames in increasing exposure order.
+    """
+    brightness = ldr.reshape(ldr.shape[0], -1).mean(axis=1)
+    for i in range(len(brightness) - 1):
+        if brightness[i + 1] < brightness[i]:
+            a, b = (os.path.basename(scene.frame_paths[j]) for j in (i, i + 1))
+            raise DataError(
+                f"--exposures {given} contradict the frames: {b} (longer exposure) is darker "
+                f"than {a} (mean {brightness[i + 1]:.3f} < {brightness[i]:.3f}); give the "
+                f"exposure times in file-name order")
+
+
 def main(argv):
-    from hdrkeras import inference
+    from hdrkeras import inference, tiling
+    from hdrkeras.data import bracket
 
     if len(argv) > 1:
         raise ConfigError(f"unexpected arguments: {' '.join(argv[1:])}")
+    if bool(FLAGS.model) == bool(FLAGS.method):
+        raise ConfigError("give --model (an exported SavedModel folder or a .keras file) or "
+                          "--method (reference_only or classical_merge), not both or neither")
     inference.check_output_path(FLAGS.out)
+    checks.output_file("--out", FLAGS.out)
+    checks.output_file("--out (its preview)", inference.preview_path(FLAGS.out))
+    checks.positive_int("--tile", FLAGS.tile)
+    checks.non_negative_int("--overlap", FLAGS.overlap)
     exposures = None
     if FLAGS.exposures:
         try:
             exposures = [float(x) for x in FLAGS.exposures]
         except ValueError:
-            raise ConfigError(f"--exposures must be numbers, got {','.join(FLAGS.exposures)}") from None
+            raise ConfigError(
+                f"--exposures must be numbers, got {','.join(FLAGS.exposures)}") from None
 
     start = time.perf_counter()
     print(f"loading {FLAGS.model or FLAGS.method}", flush=True)
@@ -55,6 +83,8 @@ def main(argv):
     scene = bracket.input_scene(FLAGS.input, exposures, num_frames=predictor.num_frames)
     print(f"reading {len(scene.frame_paths)} frames of {scene.name}", flush=True)
     ldr, times, _ = scene.load()
+    if exposures is not None:
+        check_brightness_order(scene, np.asarray(ldr), ",".join(FLAGS.exposures))
     n, h, w, _ = ldr.shape
     print(f"  {w}x{h}, relative exposures {', '.join(f'{t:g}' for t in times)}", flush=True)
 

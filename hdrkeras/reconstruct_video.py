@@ -1,14 +1,15 @@
-"""Alternating-exposure LDR video -> one HDR frame per input frame (+ previews, MP4).
+r"""Alternating-exposure LDR video -> one HDR frame per input frame (+ previews, MP4).
 
   python -m hdrkeras.reconstruct_video --method video_classical_merge --input FRAMES/ \
       --exposures 1,4 --out out/
   python reconstruct/video.py --model EXPORT_DIR --input FRAMES/ --out out/ --format .hdr
 
---input is a folder of LDR frames in file-name order; exposures come from --exposures
-(relative times, one per frame or one alternation period, e.g. 1,4 or 1,4,16, or a .txt
-file of times) or FRAMES/exposures.txt. --model is a video window model (SavedModel or
-.keras, inputs ldr [B,T,H,W,3] and exposures [B,T]); --method a weight-free video method
-(video_classical_merge, video_reference_only). The output of frame c comes from the window
+--input is a folder of LDR frames in file-name order (hdrkeras.data.video_folder);
+exposures come from --exposures (relative times, one per frame or one alternation period,
+e.g. 1,4 or 1,4,16; or a .txt file of EV stops; or "exif"), else the folder's
+exposures.txt / Exposures.txt / exposure.txt (EV stops), else EXIF. --model is a video
+window model (SavedModel or .keras, inputs ldr [B,T,H,W,3] and exposures [B,T]); --method
+a weight-free video method (video_classical_merge, video_reference_only). The output of frame c comes from the window
 centred on it; at the ends of the sequence missing positions take the nearest frame with
 the exposure that position would have had (hdrkeras.data VideoSequence.window).
 
@@ -18,11 +19,9 @@ encode MP4. Prints one progress line per frame with frames/s and ETA. Memory is 
 the sequence length; --tile bounds it for large frames.
 """
 
-import sys
-
 from absl import flags
 
-from hdrkeras import cli  # noqa: F401  (sets TF_CPP_MIN_LOG_LEVEL before TF loads)
+from hdrkeras import cli  # (sets TF_CPP_MIN_LOG_LEVEL before TF loads)
 from hdrkeras.errors import ConfigError
 
 FLAGS = flags.FlagValues()
@@ -33,39 +32,46 @@ flags.DEFINE_string("method", None, "Weight-free video method instead of --model
                     "(video_classical_merge, video_reference_only).", **_F)
 flags.DEFINE_string("input", None, "Folder of LDR frames in time order.", **_F)
 flags.DEFINE_string("exposures", None, "Relative exposure times, one per frame or one "
-                    "period (1,4 or 1,4,16), or a .txt file; default INPUT/exposures.txt.", **_F)
+                    "period (1,4 or 1,4,16), a .txt file of EV stops, or exif; default: the "
+                    "folder's exposure file, else EXIF.", **_F)
 flags.DEFINE_string("out", None, "Output folder.", **_F)
 flags.DEFINE_enum("format", ".exr", [".exr", ".hdr"], "HDR file format of the frames.", **_F)
 flags.DEFINE_integer("frames", None, "Window size for a model or method that does not fix "
                      "it (video_classical_merge: 3 for 2 exposures, 5 for 3).", **_F)
 flags.DEFINE_integer("num_exposures", None, "Exposure levels the --model was trained for "
                      "(checked against the input; default: the SavedModel's metadata).", **_F)
+flags.DEFINE_float("sensitivity", None, "DeAltHDR's FGMA sensitivity s >= 0 (0 = pure "
+                   "flow warping, faster; default: the method's, 15); same as "
+                   "--extra_input sensitivity=S.", **_F)
+flags.DEFINE_multi_string("extra_input", [], "NAME=VALUE of a scalar extra input the "
+                          "--model declares, e.g. sensitivity=15 (DeAltHDR); repeatable.",
+                          **_F)
 flags.DEFINE_integer("tile", None, "Tile size for bounded-memory inference of large frames "
                      "(default: whole frames, with per-frame reuse between windows).", **_F)
 flags.DEFINE_integer("overlap", 32, "Overlap of neighbouring tiles, blended smoothly.", **_F)
-flags.DEFINE_float("sensitivity", None, "DeAltHDR's FGMA sensitivity s >= 0 per run (0 = "
-                   "pure flow warping, faster; default: the method's, 15); only for a "
-                   "model with a sensitivity input.", **_F)
 flags.DEFINE_bool("mp4", True, "Write OUT/preview.mp4 when an MP4 encoder is available.", **_F)
 flags.DEFINE_float("fps", 25.0, "Frame rate of the MP4 preview.", **_F)
 
 
 def main(argv):
     from hdrkeras import video_inference
+    from hdrkeras.data.video_folder import folder_sequence
 
     if len(argv) > 1:
         raise ConfigError(f"unexpected arguments: {' '.join(argv[1:])}")
     for name in ("input", "out"):
         if not FLAGS[name].value:
             raise ConfigError(f"--{name} is required")
+    extra = video_inference.parse_extra_inputs(FLAGS.extra_input)
+    if FLAGS.sensitivity is not None:
+        extra["sensitivity"] = FLAGS.sensitivity
     video_inference.check_output_dir(FLAGS.out, FLAGS.format)
-    sequence = video_inference.folder_sequence(FLAGS.input, FLAGS.exposures)
+    sequence = folder_sequence(FLAGS.input, FLAGS.exposures)
     print(f"loading {FLAGS.model or FLAGS.method}", flush=True)
     config = {"num_frames": FLAGS.frames} if FLAGS.frames else None
     model = video_inference.streaming_model(model=FLAGS.model, method=FLAGS.method,
                                             config=config, num_frames=FLAGS.frames,
-                                            num_exposures=FLAGS.num_exposures,
-                                            extra={"sensitivity": FLAGS.sensitivity})
+                                            num_exposures=FLAGS.num_exposures, extra=extra)
     levels = ", ".join(f"{t:g}" for t in sequence.levels)
     print(f"{sequence.name}: {len(sequence)} frames, exposure levels {levels}, "
           f"{model.window_size(sequence)}-frame windows", flush=True)
@@ -79,21 +85,9 @@ def main(argv):
 
 
 def entry(argv=None):
-    """Console entry: parses this tool's own flags, then runs `main` through
-    hdrkeras.cli.run_main (user errors -> one line on stderr, exit 1)."""
-    argv = list(sys.argv if argv is None else argv)
-    if any(a in ("--help", "-h", "--helpfull") for a in argv[1:]):
-        print(f"{__doc__.strip()}\n\nflags:\n{FLAGS.get_help()}")
-        sys.exit(0)
-    try:
-        rest = FLAGS(argv)
-    except flags.Error as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(1)
-    # TODO(lead): once hdrkeras.cli.run_main takes flag_values (cli branch), this becomes
-    # `cli.run_main(main, argv, FLAGS)`.
-    cli.run_main(main, rest)
-
+    """Console entry: parses this tool's own flags and runs `main`; user errors -> one line
+    on stderr, exit 1."""
+    cli.run_main(main, argv, FLAGS)
 
 if __name__ == "__main__":
     entry()

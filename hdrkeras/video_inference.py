@@ -28,7 +28,6 @@ import numpy as np
 
 from hdrkeras.errors import ConfigError, DataError
 from hdrkeras.methods.streaming import WindowModel, stream
-from hdrkeras.predictor import bind_extra_inputs
 
 FRAME_PATTERN = "frame_{:05d}"
 PREVIEW_VIDEO = "preview.mp4"
@@ -39,17 +38,18 @@ def streaming_model(model=None, method=None, config=None, num_frames=None, num_e
     """A StreamingModel from exactly one of `model` (path: SavedModel / .keras window model)
     or `method` (a registered weight-free method).
 
-    A `.keras` model of a method that has its own streaming model (DeAltHDR: features
-    and flows computed once per frame / frame pair) runs through it; other models are
-    wrapped per window.
+    A `.keras` model of a method that streams its own models (`streams_keras_models`,
+    DeAltHDR: encoder features once per frame, flows once per frame pair) runs through
+    the method's `streaming_model`; other models are wrapped per window.
 
     Args:
       config: dict. Method config (e.g. {"num_frames": 5}).
       num_frames: int or None. Window size for a model that does not fix it.
       num_exposures: int or None. Exposure levels the model was trained for (checked
-        against the sequence); a SavedModel's metadata `num_exposures` is used when absent.
-      extra: dict name -> float of the model's extra scalar inputs (e.g. {"sensitivity":
-        15.0}); None values and missing ones take the method's default option.
+        against the sequence); when absent, a SavedModel's metadata `num_exposures` or its
+        method's `num_exposures` attribute.
+      extra: dict name -> float of scalar extra model inputs (e.g. {"sensitivity": 15});
+        None values and missing inputs take the default option of the model's method.
     """
     from hdrkeras import inference
 
@@ -64,7 +64,7 @@ def streaming_model(model=None, method=None, config=None, num_frames=None, num_e
         except KeyError as e:
             raise ConfigError(str(e.args[0])) from None
         if hasattr(m, "streaming_model"):
-            _check_extra(m.name, [s.name for s in m.extra_inputs], extra)
+            _check_extra(m.name, [spec.name for spec in m.extra_inputs], extra)
             return m.streaming_model(dict(config or {}, **extra))
         predictor = inference.from_method(method, config)
     else:
@@ -78,65 +78,50 @@ def streaming_model(model=None, method=None, config=None, num_frames=None, num_e
     if n is None:
         raise ConfigError(f"{predictor.name}: the model does not fix its window size; give "
                           f"--frames")
-    predictor = bind_extra_inputs(
-        predictor, _extra_values(predictor.name, predictor.extra_names, extra))
-    return WindowModel(predictor, int(n), name=predictor.name, num_exposures=num_exposures)
+    return WindowModel(predictor, int(n), name=predictor.name, num_exposures=num_exposures,
+                       extra=_extra_values(predictor.name, predictor.extra_names, extra))
 
 
 def _check_extra(name, takes, extra):
+    if extra and not takes:
+        raise ConfigError(f"model {name!r} takes no extra inputs, got "
+                          f"{', '.join(sorted(extra))}")
     for key in extra:
         if key not in takes:
             raise ConfigError(f"--{key}: model {name!r} has no {key!r} input (it takes "
                               f"{', '.join(takes) or 'none'})")
 
 
-def extra_input_values(predictor, extra):
-    """{name: float} for each extra input of `predictor` (see `_extra_values`)."""
-    return _extra_values(predictor.name, predictor.extra_names, extra)
-
-
 def _extra_values(name, takes, extra):
-    """Values of the extra inputs `takes` of model `name`: given, or its method's default
-    option of the same name."""
+    """Values of the extra inputs `takes` of model `name`: given (validated by the
+    method's option of the same name), else that option's default."""
+    from hdrkeras import methods
+
     extra = {k: v for k, v in extra.items() if v is not None}
     _check_extra(name, takes, extra)
+    method = methods.get(name) if name in methods.names() else None
     out = {}
     for key in takes:
         if key in extra:
             out[key] = float(extra[key])
-            if name in _methods().names():  # the method's option validates the value
-                _methods().get(name).parse_options({key: out[key]})
+            if method is not None:
+                method.parse_options({key: out[key]})
             continue
-        default = _method_default(name, key)
+        default = getattr(method.Options(), key, None) if method is not None else None
         if default is None:
             raise ConfigError(f"model {name!r} needs its {key!r} input; give --{key}")
         out[key] = float(default)
     return out
 
 
-def _methods():
-    from hdrkeras import methods
-
-    return methods
-
-
-def _method_default(name, key):
-    methods = _methods()
-    if name not in methods.names():
-        return None
-    return getattr(methods.get(name).Options(), key, None)
-
-
 def _own_streaming_model(path, extra):
-    """The method's own streaming model for a `.keras` model of a method that has one."""
-    import os
-
+    """The method's own streaming model of a `.keras` model (path, or a run directory
+    holding model.keras) whose method streams its models; None otherwise."""
     from hdrkeras import methods
     from hdrkeras.saving import KERAS_MODEL_FILE, load_keras
 
     path = os.fspath(path)
-    if os.path.isdir(path) and os.path.isfile(os.path.join(path, KERAS_MODEL_FILE)) \
-            and not os.path.isfile(os.path.join(path, "saved_model.pb")):
+    if os.path.isdir(path) and not os.path.isfile(os.path.join(path, "saved_model.pb")):
         path = os.path.join(path, KERAS_MODEL_FILE)
     if not (os.path.isfile(path) and path.endswith(".keras")):
         return None
@@ -145,13 +130,13 @@ def _own_streaming_model(path, extra):
                                                   False):
         return None
     m = methods.get(name)
-    values = _extra_values(m.name, [s.name for s in m.extra_inputs], extra)
+    values = _extra_values(m.name, [spec.name for spec in m.extra_inputs], extra)
     return m.streaming_model({"model": load_keras(path), **values})
 
 
 def _keras_model_name(path):
-    """The model name recorded in a `.keras` file's config.json (None if unreadable), read
-    without building the model."""
+    """The model name in a `.keras` file's config.json, read without building the model
+    (None if unreadable)."""
     import json
     import zipfile
 
@@ -162,13 +147,32 @@ def _keras_model_name(path):
         return None
 
 
+def parse_extra_inputs(values):
+    """["sensitivity=15", ...] -> {"sensitivity": 15.0}; ConfigError on a malformed entry."""
+    out = {}
+    for item in values or ():
+        name, sep, value = item.partition("=")
+        try:
+            if not sep or not name:
+                raise ValueError
+            out[name.strip()] = float(value)
+        except ValueError:
+            raise ConfigError(f"--extra_input must be NAME=NUMBER, got {item!r}") from None
+    return out
+
+
 def _metadata_exposures(predictor):
-    """`num_exposures` from a SavedModel's hdrkeras metadata, when it records one."""
+    """Exposure levels a SavedModel was built for: its metadata's `num_exposures`, else the
+    `num_exposures` attribute of the registered method its metadata names; None if unknown."""
     if not os.path.isdir(predictor.source):
         return None
+    from hdrkeras import methods
     from hdrkeras.saving import read_metadata
 
-    value = read_metadata(predictor.source).get("num_exposures")
+    meta = read_metadata(predictor.source)
+    value = meta.get("num_exposures")
+    if value is None and meta.get("method") in methods.names():
+        value = getattr(methods.get(meta["method"]), "num_exposures", None)
     return int(value) if value else None
 
 
@@ -220,6 +224,16 @@ def _tiled_outputs(model, sequence, centres, tile, overlap):
         yield c, run_tiled(model.batch_fn, ldr[None], t[None], tile=tile, overlap=overlap)[0]
 
 
+def outputs(model, sequence, centres=None, tile=None, overlap=32):
+    """Yields (centre, hdr [H,W,3]) for `centres` (None = all): streaming with reuse, or
+    window by window in tiles when `tile` is set."""
+    if centres is None:
+        centres = range(len(sequence))
+    if tile is None:
+        return stream(model, sequence, centres)
+    return _tiled_outputs(model, sequence, centres, tile, overlap)
+
+
 class Progress:
     """One line per frame: done/total, frames per second, ETA (to `stream`, flushed)."""
 
@@ -267,10 +281,8 @@ def reconstruct_sequence(model, sequence, out_dir, ext=".exr", tile=None, overla
     from hdrkeras.inference import write_outputs
 
     progress = Progress(len(todo))
-    outputs = (stream(model, sequence, todo) if tile is None
-               else _tiled_outputs(model, sequence, todo, tile, overlap))
     written = []
-    for centre, hdr in outputs:
+    for centre, hdr in outputs(model, sequence, todo, tile, overlap):
         write_outputs(hdr, frame_paths(out_dir, centre, ext)[0])
         written.append(centre)
         progress.step(FRAME_PATTERN.format(centre))
@@ -313,63 +325,3 @@ def write_preview_video(out_dir, count, ext, fps=25.0, log=print):
 
 class _NoEncoder(Exception):
     pass
-
-
-# TODO(lead): replace with hdrkeras.data.video_folder.folder_sequence (same signature and
-# exposure rules) once the `video` branch is merged; this minimal loader only reads a
-# folder of frames with explicit exposures or an exposures.txt of relative times.
-def folder_sequence(folder, exposures=None, ground_truth=None, name=None):
-    """A folder of LDR frames (natural file-name order) -> VideoSequence.
-
-    exposures: "1,4" / list of relative times (one per frame, or one period of 2 or 3
-    tiled), a .txt file of times (one per line), or None for FOLDER/exposures.txt.
-    ground_truth: folder of .hdr/.exr files with the frames' stems, or None.
-    """
-    import re
-
-    from hdrkeras.data.video_sequence import VideoSequence
-
-    folder = os.fspath(folder)
-    if not os.path.isdir(folder):
-        raise DataError(f"{folder}: sequence folder does not exist")
-    name = name or os.path.basename(os.path.normpath(folder))
-    key = lambda f: [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", f)]  # noqa: E731
-    frames = [os.path.join(folder, f) for f in sorted(os.listdir(folder), key=key)
-              if f.lower().endswith((".png", ".jpg", ".jpeg", ".tif", ".tiff"))
-              and not f.startswith(".")]
-    if not frames:
-        raise DataError(f"{folder}: no frames (.png/.jpg/.tif)")
-    source = "--exposures"
-    if exposures is None:
-        exposures = os.path.join(folder, "exposures.txt")
-        if not os.path.isfile(exposures):
-            raise DataError(f"{folder}: no exposures.txt; give --exposures 1,4")
-    if isinstance(exposures, str) and exposures.lower().endswith(".txt"):
-        source = exposures
-        try:
-            with open(exposures) as f:
-                exposures = f.read()
-        except OSError as e:
-            raise DataError(f"{source}: cannot read ({e.strerror})") from None
-    if isinstance(exposures, str):
-        try:
-            exposures = [float(v) for v in re.split(r"[,\s]+", exposures.strip()) if v]
-        except ValueError:
-            raise DataError(f"{source}: exposures must be numbers like 1,4") from None
-    t = np.asarray(exposures, np.float64).reshape(-1)
-    if t.size != len(frames):
-        if t.size in (2, 3) and t.size < len(frames):
-            t = np.resize(t, len(frames))
-        else:
-            raise DataError(f"{source}: {t.size} exposures for {len(frames)} frames in {folder}")
-    gt = None
-    if ground_truth:
-        gt = []
-        for f in frames:
-            stem = os.path.splitext(os.path.basename(f))[0]
-            hits = [os.path.join(ground_truth, stem + e) for e in (".hdr", ".exr")]
-            hit = next((h for h in hits if os.path.isfile(h)), None)
-            if hit is None:
-                raise DataError(f"sequence {name}: ground truth {hits[0]} (or .exr) is missing")
-            gt.append(hit)
-    return VideoSequence(name, frames, t, gt, source=folder)

@@ -207,12 +207,12 @@ def test_bad_inputs_rejected(model, rng):
 
 
 def test_converter_command_and_keras_round_trip(tmp_path, monkeypatch, fixture, model, rng):
-    """`python -m hdrkeras.convert --method dealthdr` infers the config from the weights
-    (FHR reads back as Channel: same parameters, same math) and writes a .keras file that
-    loads back as the same model."""
+    """An official checkpoint converts with the config inferred from the weights (FHR reads
+    back as Channel: same parameters, same math) and saves to a .keras file that loads back
+    as the same model."""
     from hdrkeras.convert import dealthdr as dealthdr_convert
     from hdrkeras.convert import torch_checkpoint
-    from hdrkeras.convert.__main__ import convert as cli_convert
+    from hdrkeras.saving import save_keras
 
     meta, weights, _ = fixture
     expected = {k: v for k, v in meta["config"].items()
@@ -221,8 +221,8 @@ def test_converter_command_and_keras_round_trip(tmp_path, monkeypatch, fixture, 
     assert dealthdr_convert.infer_config(weights) == expected
     monkeypatch.setattr(torch_checkpoint, "read_torch_checkpoint",
                         lambda path: {f"module.{k}": v for k, v in weights.items()})
-    out = str(tmp_path / "dealthdr.keras")
-    assert cli_convert("dealthdr", ["official.pth"], out) == [out]
+    out = save_keras(dealthdr_convert.convert_checkpoint("official.pth"),
+                     str(tmp_path / "dealthdr.keras"))
     loaded = keras.models.load_model(out)
     assert isinstance(loaded, DeAltHDR)
     config = {k: v for k, v in loaded.get_config().items() if k != "name"}

@@ -135,31 +135,47 @@ def test_streaming_equals_per_window_with_work_done_once(model, s):
     assert 2 * len(pairs) < 5 * len(seq)
 
 
-def test_reconstruct_and_evaluate_take_sensitivity(model, tmp_path):
-    from hdrkeras import evaluate, video_inference
+def test_reconstruct_takes_sensitivity(model, tmp_path, capsys):
+    """reconstruct/video.py --model M.keras --sensitivity S streams the model at S;
+    evaluate --video takes the same flag; bad values are one-line errors."""
+    from hdrkeras import evaluate_video, video_inference
+    from hdrkeras.io.hdr import read_hdr
+    from hdrkeras.io.images import read_ldr, write_ldr
+    from hdrkeras.reconstruct_video import entry
 
     keras_path = str(tmp_path / "dealthdr.keras")
     model.save(keras_path)
     own = video_inference.streaming_model(model=keras_path, extra={"sensitivity": 0.0})
     assert isinstance(own, DeAltHDRStreaming) and own.sensitivity == 0.0
     assert video_inference.streaming_model(model=keras_path).sensitivity == 15.0
-    with pytest.raises(ConfigError, match="--sensitivity"):
+    with pytest.raises(ConfigError, match="--sensitivity must be finite and >= 0"):
         video_inference.streaming_model(model=keras_path, extra={"sensitivity": -2.0})
-    with pytest.raises(ConfigError, match="has no 'sensitivity' input"):
+    with pytest.raises(ConfigError, match="takes no extra inputs, got sensitivity"):
         video_inference.streaming_model(method="video_reference_only",
                                         extra={"sensitivity": 1.0})
     with pytest.raises(ConfigError, match="give its model with --model"):
         video_inference.streaming_model(method="dealthdr")
+    assert "sensitivity" in evaluate_video.FLAGS
 
     seq = moving_clip(5, 32, 40, levels=(1.0, 8.0))
-    result = video_inference.reconstruct_sequence(own, seq, str(tmp_path / "out"), ext=".hdr",
-                                                  mp4=False, log=None)
-    assert result["written"] == list(range(5))
-
-    from hdrkeras.inference import load_model
-
-    predictor = evaluate.with_extra_inputs(load_model(keras_path), 0.0)
-    idx = seq.window(2, 5)
-    ldr = np.stack([seq.ldr(i) for i in idx])[None]
-    t = np.array([[seq.exposures[i] for i in idx]], np.float32)
-    np.testing.assert_allclose(predictor(ldr, t), run(model, ldr, t, [0.0]), atol=1e-6)
+    frames = tmp_path / "in"
+    frames.mkdir()
+    for i in range(len(seq)):
+        write_ldr(str(frames / f"f{i:03d}.png"), seq.ldr(i))
+    out = str(tmp_path / "out")
+    with pytest.raises(SystemExit) as exc:
+        entry(["video.py", "--model", keras_path, "--input", str(frames), "--exposures",
+               "1,8", "--out", out, "--sensitivity", "0", "--nomp4"])
+    assert exc.value.code == 0, capsys.readouterr().err
+    reread = type(seq)("in", [read_ldr(str(frames / f"f{i:03d}.png")) for i in range(5)],
+                       seq.exposures)
+    want = dict(stream(DeAltHDRStreaming(model, 0.0), reread))
+    got = read_hdr(f"{out}/frame_00002.exr")
+    np.testing.assert_allclose(got, want[2], rtol=2e-3, atol=1e-5)  # half-float EXR
+    other = dict(stream(DeAltHDRStreaming(model, 15.0), reread))[2]
+    assert np.abs(got - other).max() > 1e-3  # the flag reached the model
+    with pytest.raises(SystemExit) as exc:
+        entry(["video.py", "--model", keras_path, "--input", str(frames), "--exposures",
+               "1,8", "--out", str(tmp_path / "o2"), "--sensitivity", "-1"])
+    assert exc.value.code == 1
+    assert "--sensitivity must be finite and >= 0" in capsys.readouterr().err

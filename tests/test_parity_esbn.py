@@ -14,7 +14,8 @@ import tensorflow as tf
 from conftest import REPO_ROOT, parity_dir
 from hdrkeras import convert
 from hdrkeras.convert import esbn as esbn_convert
-from hdrkeras.convert.__main__ import convert as cli_convert
+from hdrkeras import export, saving
+from hdrkeras.convert.__main__ import convert_method
 from hdrkeras.errors import ConfigError, DataError
 
 
@@ -132,11 +133,11 @@ def test_cli_converts_tf1_checkpoint(fusion_fixture, tmp_path):
     state = {k: v for k, v in weights.items()}
     state["fusion_conv4/fusion_conv4_weights/Adam"] = np.zeros((3, 3, 64, 3), np.float32)
     prefix = write_tf1_checkpoint(tmp_path / "ckpt" / "iter_250000", state)
-    out = tmp_path / "fusion.keras"
+    out = tmp_path / "nets"
     result = run_cli("--method", "esbn", "--checkpoint", prefix, "--out", str(out))
     assert result.returncode == 0, result.stderr
-    assert f"wrote {out} (fusion, 388,419 parameters)" in result.stdout
-    model = keras.saving.load_model(out)
+    assert f"wrote {out / 'fusion.keras'} (fusion, 388,419 parameters)" in result.stdout
+    model = keras.saving.load_model(out / "fusion.keras")
     y = np.asarray(model([io["x_low"], io["x_mid"], io["x_high"]], training=False))
     np.testing.assert_allclose(y, io["out_output_hdr"], rtol=0,
                                atol=meta["tolerance"]["max_abs"])
@@ -144,19 +145,28 @@ def test_cli_converts_tf1_checkpoint(fusion_fixture, tmp_path):
     with open(prefix + ".data-00000-of-00001", "r+b") as f:
         f.truncate(100)
     with pytest.raises(DataError, match=f"{prefix}: cannot read TF checkpoint"):
-        cli_convert("esbn", [prefix], str(tmp_path / "never.keras"))
-    assert sorted(os.listdir(tmp_path)) == ["ckpt", "fusion.keras"]
+        convert_method("esbn", [prefix], str(tmp_path / "never"))
+    assert sorted(os.listdir(tmp_path)) == ["ckpt", "nets"]
 
 
-def test_cli_subprocess_user_error(tmp_path):
-    """`python -m hdrkeras.convert` itself: exit 1 and one 'error:' line for a bad path."""
+def test_cli_subprocess_user_errors(tmp_path):
+    """`python -m hdrkeras.convert` itself: exit 1 and one short 'error:' line for a bad
+    path and for a TF checkpoint that is not an official one (a TF2 object checkpoint,
+    whose serialized object graph must not end up in the message)."""
     bad_out = tmp_path / "never.keras"
     result = run_cli("--method", "esbn", "--checkpoint", str(tmp_path / "nope" / "iter_1"),
                      "--out", str(bad_out))
     assert result.returncode == 1, result.stderr
     errors = [l for l in result.stderr.splitlines() if l.startswith("error:")]
     assert len(errors) == 1 and "nope/iter_1: no such checkpoint" in errors[0]
-    assert not bad_out.exists() and os.listdir(tmp_path) == []
+    ckpt = tf.train.Checkpoint(w=tf.Variable(np.ones((3, 3), np.float32)))
+    prefix = ckpt.write(str(tmp_path / "tf2" / "ckpt"))
+    result = run_cli("--method", "esbn", "--checkpoint", prefix, "--out", str(bad_out))
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr and "CHECKPOINTABLE" not in result.stderr
+    errors = [l for l in result.stderr.splitlines() if l.startswith("error:")]
+    assert len(errors) == 1 and "not an ESBN checkpoint" in errors[0] and len(errors[0]) < 300
+    assert not bad_out.exists() and os.listdir(tmp_path) == ["tf2"]
 
 
 def test_cli_directory_mode_and_errors(fusion_fixture, tmp_path):
@@ -165,38 +175,46 @@ def test_cli_directory_mode_and_errors(fusion_fixture, tmp_path):
     write_tf1_checkpoint(ckpt_dir / "iter_000010", weights)
     out_dir = tmp_path / "converted"
     # A directory checkpoint resolves through its `checkpoint` index file.
-    written = cli_convert("esbn", [f"fusion={ckpt_dir}"], str(out_dir))
+    written = convert_method("esbn", [f"fusion={ckpt_dir}"], str(out_dir))
     assert written == [str(out_dir / "fusion.keras")] and (out_dir / "fusion.keras").is_file()
     before = sorted(os.listdir(tmp_path))
-    with pytest.raises(DataError, match="holds the ESBN fusion net, but was given as align_low"):
-        cli_convert("esbn", [f"align_low={ckpt_dir}"], str(tmp_path / "a.keras"))
+    with pytest.raises(DataError, match="holds the fusion net, not an alignment net"):
+        convert_method("esbn", [f"align_low={ckpt_dir}"], str(tmp_path / "a"))
     with pytest.raises(ConfigError, match="unknown role 'align_mid'"):
-        cli_convert("esbn", ["align_mid=x"], str(tmp_path / "b.keras"))
-    with pytest.raises(ConfigError, match="one .keras file but 2 checkpoints"):
-        cli_convert("esbn", [str(ckpt_dir), str(ckpt_dir)], str(tmp_path / "c.keras"))
-    with pytest.raises(ConfigError, match="no checkpoint converter"):
-        cli_convert("sctnet", [str(ckpt_dir)], str(tmp_path / "d.keras"))
+        convert_method("esbn", ["align_mid=x"], str(tmp_path / "b.keras"))
+    with pytest.raises(ConfigError, match="two checkpoints were given as fusion"):
+        convert_method("esbn", [str(ckpt_dir), str(ckpt_dir)], str(tmp_path / "c.keras"))
+    with pytest.raises(ConfigError, match="needs a checkpoint for each of align_low, "
+                                          "align_high, fusion \\(missing align_low, align_high\\)"):
+        convert_method("esbn", [str(ckpt_dir)], str(tmp_path / "c.keras"))
+    with pytest.raises(ConfigError, match="'reference_only' has no official checkpoint"):
+        convert_method("reference_only", [str(ckpt_dir)], str(tmp_path / "d.keras"))
     empty = tmp_path / "empty"
     empty.mkdir()
     with pytest.raises(DataError, match="holds no TF checkpoint"):
-        cli_convert("esbn", [str(empty)], str(tmp_path / "e.keras"))
+        convert_method("esbn", [str(empty)], str(tmp_path / "e.keras"))
     assert sorted(os.listdir(tmp_path)) == sorted(before + ["empty"])
 
 
 @pytest.mark.slow
-def test_cli_three_networks(align_fixture, fusion_fixture, tmp_path):
-    """The full ESBN set: both alignment nets (same variable names) + fusion, into a DIR."""
+def test_cli_three_networks_to_an_exportable_model(align_fixture, fusion_fixture, tmp_path):
+    """The full ESBN set: both alignment nets (same variable names) + fusion -> the ESBN
+    inference model in one .keras, which export takes as --method esbn only."""
     meta, align_weights, io = align_fixture
     align_ckpt = write_tf1_checkpoint(tmp_path / "low" / "iter_most", align_weights)
     fusion_ckpt = write_tf1_checkpoint(tmp_path / "fusion" / "iter_1", fusion_fixture[1])
     with pytest.raises(ConfigError, match="two checkpoints were given as align_low"):
-        cli_convert("esbn", [align_ckpt, align_ckpt], str(tmp_path / "out0"))
-    out = tmp_path / "out"
-    cli_convert("esbn", [f"align_low={align_ckpt}", f"align_high={align_ckpt}",
-                         f"fusion={fusion_ckpt}"], str(out))
-    assert sorted(os.listdir(out)) == ["align_high.keras", "align_low.keras", "fusion.keras"]
-    model = keras.saving.load_model(out / "align_high.keras")
-    assert model.name == "align_high"
-    y = np.asarray(model([io["x_nonref"], io["x_ref"]], training=False))
+        convert_method("esbn", [align_ckpt, align_ckpt], str(tmp_path / "out0"))
+    out = tmp_path / "esbn.keras"
+    convert_method("esbn", [f"align_low={align_ckpt}", f"align_high={align_ckpt}",
+                            f"fusion={fusion_ckpt}"], str(out))
+    model = saving.load_keras(out)
+    assert model.name == "esbn"
+    y = np.asarray(model.get_layer("align_high")([io["x_nonref"], io["x_ref"]], training=False))
     np.testing.assert_allclose(y, io["out_output_low"], rtol=0,
                                atol=meta["tolerance"]["max_abs"])
+    _, loaded = export.build_model("esbn", str(out))
+    with pytest.raises(ConfigError, match="holds a 'esbn' model, not a 'sctnet' one"):
+        export.build_model("sctnet", str(out))
+    path = export.export_saved_model("esbn", loaded, tmp_path / "served")
+    assert saving.read_metadata(path)["method"] == "esbn"

@@ -28,7 +28,7 @@ def test_registered_with_the_papers_recipe():
     method = methods.get("sctnet")
     stage = method.stage("train")
     assert (stage.batch_size, stage.patch_size, stage.learning_rate) == (22, 128, 2e-4)
-    assert stage.adam["epsilon"] == 1e-8
+    assert (stage.optimizer.kind, stage.optimizer.epsilon) == ("adam", 1e-8)
 
 
 def test_training_steps_lower_the_loss_without_vgg(tmp_path):

@@ -13,6 +13,7 @@ are noisy, compare within one machine and one invocation.
 import dataclasses
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -92,23 +93,22 @@ def _proc_status_kb(field):
     return None
 
 
-def current_rss_mb():
-    kb = _proc_status_kb("VmRSS")
-    if kb is not None:
-        return kb / 1024.0
-    import resource
+def _memory_mb(field):
+    """A /proc/self/status memory field in MB, else getrusage's peak (ru_maxrss)."""
+    kb = _proc_status_kb(field)
+    if kb is None:
+        kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return kb / 1024.0
 
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+def current_rss_mb():
+    """Resident memory of this process now (VmRSS)."""
+    return _memory_mb("VmRSS")
 
 
 def peak_rss_mb():
-    """Peak resident memory of this process (VmHWM, else getrusage's ru_maxrss)."""
-    kb = _proc_status_kb("VmHWM")
-    if kb is not None:
-        return kb / 1024.0
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    """Peak resident memory of this process (VmHWM)."""
+    return _memory_mb("VmHWM")
 
 
 def reset_peak_rss():

@@ -1,10 +1,13 @@
 """Data benchmark: make_tfrecord (write_records) and tf.data training-pipeline throughput.
 
   python -m hdrkeras.bench.pipeline [--size 1000x1500] [--scenes 6] [--patch 128] [--batch 8]
+  python -m hdrkeras.bench.pipeline --video [--video_frames 7] [--video_size 128]
 
 Builds its own synthetic Kalantari-layout dataset and records in a temporary folder.
 Prints scenes/s and MB/s of the record writer (scenes and patches modes) and crops/s of
-`train_dataset` after warm-up. Not a test: numbers depend on the machine and its load.
+`train_dataset` after warm-up. With --video: synthetic HDR video -> clip records (8-frame
+clips) -> clips/s of `video_pipeline.video_train_dataset` (windows of --video_frames,
+full-frame crops, all augmentations, cached records). Not a test: numbers depend on the machine and its load.
 """
 
 import json
@@ -18,6 +21,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import app, flags  # noqa: E402
 
+from hdrkeras.data import synthesize  # noqa: E402
+
 FLAGS = flags.FLAGS
 flags.DEFINE_string("size", "1000x1500", "Scene size HxW (Kalantari: 1000x1500).")
 flags.DEFINE_integer("scenes", 6, "Training scenes to synthesize.")
@@ -30,30 +35,16 @@ flags.DEFINE_integer("workers", 2, "Writer threads.")
 flags.DEFINE_integer("threads", 0, "tf.data private thread pool size (0: TF default).")
 flags.DEFINE_bool("patches", True, "Also time the patches-mode writer (ESBN protocol).")
 flags.DEFINE_bool("json", False, "Print one JSON object instead of text.")
+flags.DEFINE_bool("video", False, "Time the video clip pipeline instead.")
+flags.DEFINE_integer("video_frames", 7, "--video: window length (frames per example).")
+flags.DEFINE_integer("video_size", 128, "--video: frame and crop side.")
+flags.DEFINE_integer("video_sequences", 8, "--video: synthetic sequences of 16 frames.")
 
 
 def make_scenes(root, n, height, width, seed=0):
-    """Kalantari-layout training scenes: synthesize_dataset, or plain noise if unavailable."""
-    try:
-        from hdrkeras.data import synthesize
-    except ImportError:  # pragma: no cover - only while synthesize.py is being written
-        synthesize = None
-    if synthesize is not None:
-        synthesize.synthesize_dataset(root, num_train=n, num_test=0, height=height, width=width,
-                                      seed=seed, workers=1)
-        return
-    import numpy as np
-    from hdrkeras import io
-    rng = np.random.default_rng(seed)
-    for i in range(n):
-        d = os.path.join(root, "Training", f"{i + 1:03d}")
-        os.makedirs(d, exist_ok=True)
-        hdr = rng.random((height, width, 3), np.float32) * 4
-        for j, t in enumerate((1.0, 4.0, 16.0)):
-            io.write_ldr(os.path.join(d, f"{j}.tif"), np.clip(hdr * t / 16, 0, 1) ** (1 / 2.2), 16)
-        io.write_hdr(os.path.join(d, "HDRImg.hdr"), hdr)
-        with open(os.path.join(d, "exposure.txt"), "w") as f:
-            f.write("0\n2\n4\n")
+    """Kalantari-layout training scenes made by hdrkeras.data.synthesize."""
+    synthesize.synthesize_dataset(root, num_train=n, num_test=0, height=height, width=width,
+                                  seed=seed, workers=1)
 
 
 def _dir_bytes(path):
@@ -111,8 +102,67 @@ def run(size, scenes, patch, batch, batches, warmup, crops_per_scene, workers, t
     return res
 
 
+def run_video(frames, size, sequences, batch, batches, warmup, threads):
+    """Synthetic clips -> clip records -> video_train_dataset throughput (clips/s)."""
+    import tensorflow as tf
+    from hdrkeras.data import records, synthesize_video, video_pipeline
+
+    tmp = tempfile.mkdtemp(prefix="hdrkeras-bench-video-")
+    res = {"video_frames": frames, "size": f"{size}x{size}", "sequences": sequences,
+           "batch": batch, "cpus": os.cpu_count()}
+    try:
+        t0 = time.perf_counter()
+        synthesize_video.synthesize_video_dataset(os.path.join(tmp, "data"), sequences, 16,
+                                                  size, size, seed=0)
+        seqs = synthesize_video.read_synthetic_video(os.path.join(tmp, "data"))
+        res["synthesize_s"] = round(time.perf_counter() - t0, 2)
+        t0 = time.perf_counter()
+        m = records.write_video_records(seqs, os.path.join(tmp, "clips"),
+                                        clip_length=max(8, frames))
+        dt = time.perf_counter() - t0
+        res.update(write_clips=m["num_records"], write_clips_per_s=round(m["num_records"] / dt, 1),
+                   records_mb=round(_dir_bytes(os.path.join(tmp, "clips")) / 1e6, 1))
+        ds = video_pipeline.video_train_dataset(os.path.join(tmp, "clips"), batch, size,
+                                                num_frames=frames, crops_per_clip=1, seed=0,
+                                                cache=True)
+        if threads:
+            opts = tf.data.Options()
+            opts.threading.private_threadpool_size = threads
+            ds = ds.with_options(opts)
+        it = iter(ds)
+        for _ in range(warmup):
+            next(it)
+        t0, c0 = time.perf_counter(), time.process_time()
+        for _ in range(batches):
+            b = next(it)
+        float(b["ldr"][0, 0, 0, 0, 0])
+        dt, cpu = time.perf_counter() - t0, time.process_time() - c0
+        # CPU time per clip tells the cost when the host is shared (wall time does not)
+        res.update(pipeline_batches_per_s=round(batches / dt, 1),
+                   pipeline_clips_per_s=round(batches * batch / dt, 1),
+                   pipeline_cpu_ms_per_clip=round(cpu * 1000 / (batches * batch), 2))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return res
+
+
 def main(argv):
     del argv
+    if FLAGS.video:
+        res = run_video(FLAGS.video_frames, FLAGS.video_size, FLAGS.video_sequences, FLAGS.batch,
+                        FLAGS.batches, FLAGS.warmup, FLAGS.threads)
+        if FLAGS.json:
+            print(json.dumps(res))
+            return 0
+        print(f"{res['sequences']} synthetic sequences x 16 frames of {res['size']}, "
+              f"{res['cpus']} CPUs (synthesized in {res['synthesize_s']} s)")
+        print(f"write_video_records : {res['write_clips_per_s']} clips/s "
+              f"({res['write_clips']} clips, {res['records_mb']} MB)")
+        print(f"video_train_dataset : {res['pipeline_clips_per_s']} clips/s "
+              f"({res['video_frames']} frames of {res['size']}, batch {res['batch']}, "
+              f"cached records, flips/rot90/RGB/time reversal; "
+              f"{res['pipeline_cpu_ms_per_clip']} CPU ms per clip)")
+        return 0
     res = run(FLAGS.size, FLAGS.scenes, FLAGS.patch, FLAGS.batch, FLAGS.batches, FLAGS.warmup,
               FLAGS.crops_per_scene, FLAGS.workers, FLAGS.threads, FLAGS.patches)
     if FLAGS.json:

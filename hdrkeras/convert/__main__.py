@@ -1,28 +1,29 @@
 """Converts official checkpoints to .keras files.
 
-  python -m hdrkeras.convert --method esbn --checkpoint PATH --out model.keras
+  python -m hdrkeras.convert --method sctnet --checkpoint SCTNet.pth --out model.keras
   python -m hdrkeras.convert --method esbn --checkpoint align_low=CKPT_LOW \\
-      --checkpoint align_high=CKPT_HIGH --checkpoint fusion=CKPT_FUSION --out DIR
-  python -m hdrkeras.convert --method dealthdr --checkpoint net_g.pth --out dealthdr.keras
+      --checkpoint align_high=CKPT_HIGH --checkpoint fusion=CKPT_FUSION --out model.keras
 
-`--checkpoint` is repeatable, each `[ROLE=]PATH` (PATH: a checkpoint prefix or a
-directory with a `checkpoint` index file). `--out` ending in `.keras` takes exactly one
-checkpoint; any other `--out` is a directory receiving `<ROLE>.keras` per checkpoint.
-Every checkpoint is converted before anything is written, and each file is written
+`--checkpoint` is repeatable, each `[ROLE=]PATH`: a PyTorch `.pth`, the same state dict as
+`.npz`, or a TF1 checkpoint (prefix, or directory with a `checkpoint` index file); see
+hdrkeras.convert.state_dicts. The roles are the method's `official_networks`. `--out`
+ending in `.keras` receives the method's inference model, ready for
+`python -m hdrkeras.export --method NAME --checkpoint model.keras`, and needs a checkpoint
+for every role; any other `--out` is a directory receiving `<ROLE>.keras` per network
+given. Every checkpoint is converted before anything is written, and each file is written
 atomically, so a failed run leaves no partial output.
-
-Other methods add a converter to `CONVERTERS`: method -> function(specs, out) where specs
-is a list of (role or None, path).
 """
 
+import json
 import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from absl import flags
 
-from absl import flags  # noqa: E402
-
-from hdrkeras.errors import ConfigError, DataError  # noqa: E402
+from hdrkeras import cli, convert, methods
+from hdrkeras.convert.state_dicts import read_state_dict
+from hdrkeras.errors import ConfigError, DataError, HDRKerasError
+from hdrkeras.saving import save_keras
 
 FLAGS = flags.FLAGS
 
@@ -30,10 +31,16 @@ FLAGS = flags.FLAGS
 def define_flags():
     """Defined only when run as a program, so importing this module (tests, other CLIs in
     one process) never collides with other tools' --method/--checkpoint/--out flags."""
-    flags.DEFINE_string("method", None, "Method whose official checkpoint to convert (esbn, dealthdr).")
+    flags.DEFINE_string("method", None, "Method whose official checkpoint to convert.")
     flags.DEFINE_multi_string("checkpoint", None,
                               "[ROLE=]PATH of an official checkpoint; repeatable.")
-    flags.DEFINE_string("out", None, "Output .keras file, or a directory for several nets.")
+    flags.DEFINE_string("out", None, "Output .keras file, or a directory for single networks.")
+    flags.DEFINE_string("config", None, "Official constructor arguments as JSON, for a "
+                        "checkpoint trained with a non-default configuration.")
+
+
+def convertible():
+    return [n for n in methods.names() if methods.get(n).official_networks]
 
 
 def parse_specs(values, roles):
@@ -53,84 +60,86 @@ def parse_specs(values, roles):
     return specs
 
 
-def write_models(models, out):
-    """{role: keras.Model} -> out (.keras file for one model, else DIR/<role>.keras)."""
-    from hdrkeras.io.atomic import atomic_path
+def parse_config(text):
+    if not text:
+        return None
+    try:
+        config = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ConfigError(f"--config is not valid JSON ({e})") from None
+    if not isinstance(config, dict):
+        raise ConfigError(f"--config must be a JSON object, got {text}")
+    return config
 
-    if out.endswith(".keras"):
-        targets = {role: out for role in models}
-    else:
-        if os.path.exists(out) and not os.path.isdir(out):
-            raise DataError(f"--out {out}: exists and is not a directory")
-        targets = {role: os.path.join(out, f"{role}.keras") for role in models}
+
+def convert_networks(method, specs, config=None):
+    """[(role or None, path)] -> {role: keras.Model} carrying the official weights (RGB)."""
+    networks = {}
+    for role, path in specs:
+        print(f"converting {path} ...", flush=True)
+        state = read_state_dict(path)
+        role = role or method.checkpoint_role(state, path)
+        if role in networks:
+            raise ConfigError(f"two checkpoints were given as {role}; name each one's role: "
+                              f"--checkpoint ROLE=PATH with ROLE one of "
+                              f"{', '.join(method.official_networks)}")
+        converter = method.official_networks[role]
+        try:
+            networks[role] = convert.load_reference(
+                converter, state, method.official_config(role, config), rgb=True)
+        except HDRKerasError as e:
+            raise type(e)(f"{path} (as {method.name} {role}): {e}") from None
+    return networks
+
+
+def write_networks(networks, out):
+    """{role: keras.Model} -> OUT/<role>.keras."""
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise DataError(f"--out {out}: exists and is not a directory")
     written = []
-    for role, model in models.items():
-        with atomic_path(targets[role]) as tmp:
-            model.save(tmp)
-        written.append(targets[role])
-        print(f"wrote {targets[role]} ({role}, {model.count_params():,} parameters)")
+    for role, model in networks.items():
+        path = save_keras(model, os.path.join(out, f"{role}.keras"))
+        written.append(path)
+        print(f"wrote {path} ({role}, {model.count_params():,} parameters)")
     return written
 
 
-def convert_esbn(specs, out):
-    """ESBN: each spec is one network; see hdrkeras.convert.esbn.convert_checkpoint."""
-    from hdrkeras.convert import esbn
-
-    if out.endswith(".keras") and len(specs) != 1:
-        raise ConfigError(f"--out {out} is one .keras file but {len(specs)} checkpoints "
-                          "were given; use --out DIR to write several networks")
-    models = {}
-    for role, path in specs:
-        print(f"converting {path} ...")
-        role, model = esbn.convert_checkpoint(path, role)
-        if role in models:
-            raise ConfigError(f"two checkpoints were given as {role}; the alignment nets "
-                              "share variable names, so name them: "
-                              "--checkpoint align_low=PATH --checkpoint align_high=PATH")
-        models[role] = model
-    return write_models(models, out)
-
-
-def convert_dealthdr(specs, out):
-    """DeAltHDR: one official .pth (config inferred from its weights; the two unused
-    SpyNets are dropped); see hdrkeras.convert.dealthdr.convert_checkpoint."""
-    from hdrkeras.convert import dealthdr
-
-    if len(specs) != 1:
-        raise ConfigError(f"dealthdr takes exactly one --checkpoint, got {len(specs)}")
-    path = specs[0][1]
-    print(f"converting {path} ...")
-    return write_models({"dealthdr": dealthdr.convert_checkpoint(path)}, out)
-
-
-# method -> (converter, roles accepted in --checkpoint ROLE=PATH)
-CONVERTERS = {
-    "esbn": (convert_esbn, ("align_low", "align_high", "fusion")),
-    "dealthdr": (convert_dealthdr, ()),
-}
-
-
-def convert(method, checkpoints, out):
+def convert_method(method_name, checkpoints, out, config=None):
     """Library entry of the CLI: returns the list of written paths."""
-    if not method:
-        raise ConfigError(f"--method is required; known: {', '.join(sorted(CONVERTERS))}")
-    if method not in CONVERTERS:
-        raise ConfigError(f"--method {method!r} has no checkpoint converter; known: "
-                          f"{', '.join(sorted(CONVERTERS))}")
+    if not method_name:
+        raise ConfigError(f"--method is required; known: {', '.join(convertible())}")
+    method = methods.get(method_name)
+    if not method.official_networks:
+        raise ConfigError(f"--method {method_name!r} has no official checkpoint to convert; "
+                          f"methods with one: {', '.join(convertible())}")
     if not out:
         raise ConfigError("--out is required")
-    fn, roles = CONVERTERS[method]
-    return fn(parse_specs(checkpoints, roles), out)
+    roles = tuple(method.official_networks)
+    specs = parse_specs(checkpoints, roles)
+    one_file = out.endswith(".keras")
+    if one_file and len(specs) > len(roles):
+        raise ConfigError(f"--out {out} is one .keras file but {len(specs)} checkpoints were "
+                          f"given; method {method.name!r} takes {len(roles)}")
+    networks = convert_networks(method, specs, config)
+    if not one_file:
+        return write_networks(networks, out)
+    missing = [r for r in roles if r not in networks]
+    if missing:
+        raise ConfigError(f"--out {out}: the {method.name} inference model needs a checkpoint "
+                          f"for each of {', '.join(roles)} (missing {', '.join(missing)}); "
+                          f"use --out DIR to write only the networks given")
+    model = method.from_official(networks, method.parse_options({}))
+    save_keras(model, out)
+    print(f"wrote {out} ({method.name} inference model, {model.count_params():,} parameters)")
+    return [out]
 
 
 def main(argv):
     if len(argv) > 1:
         raise ConfigError(f"unexpected arguments: {' '.join(argv[1:])}")
-    convert(FLAGS.method, FLAGS.checkpoint, FLAGS.out)
+    convert_method(FLAGS.method, FLAGS.checkpoint, FLAGS.out, parse_config(FLAGS.config))
 
 
 if __name__ == "__main__":
-    from hdrkeras.cli import run_main
-
     define_flags()
-    run_main(main, sys.argv)
+    cli.run_main(main, sys.argv)

@@ -130,15 +130,22 @@ class StateDictAssigner:
         unset = [v.path for v in model.weights if id(v) not in self.assigned]
         problems = []
         if self.missing:
-            problems.append(f"missing keys: {', '.join(self.missing)}")
+            problems.append(f"missing keys: {_listing(self.missing)}")
         if unexpected:
-            problems.append(f"unexpected keys: {', '.join(unexpected)}")
+            problems.append(f"unexpected keys: {_listing(unexpected)}")
         if unset:
-            problems.append(f"model variables not set: {', '.join(unset)}")
+            problems.append(f"model variables not set: {_listing(unset)}")
         if problems:
             raise ConfigError(f"{self.source}: checkpoint does not match the model config; "
                               + "; ".join(problems))
         return model
+
+
+def _listing(names, most=12):
+    """The first `most` names, and how many there are in all when that is not all of them
+    (a checkpoint of another network misses hundreds)."""
+    shown = ", ".join(names[:most])
+    return shown if len(names) <= most else f"{shown}, ... ({len(names)} in all)"
 
 
 # RGB <-> BGR in a 6-channel frame [H (3), L (3)] and in a 3-channel output.
@@ -198,6 +205,11 @@ def swin_model_kwargs(name, config, state_dict, *, accepted, ignored, in_chans, 
       embed_key: parameter whose first dimension is embed_dim (for inference).
     """
     if config is None:
+        first_table = "layers.0.residual_group.blocks.0.attn.relative_position_bias_table"
+        if embed_key not in state_dict or first_table not in state_dict:
+            raise DataError(f"{name}: cannot infer the configuration from the checkpoint: it "
+                            f"has no {embed_key!r} or {first_table!r} (not a {name} "
+                            "checkpoint?)")
         depths, heads = infer_swin_stages(state_dict)
         return {"embed_dim": int(np.shape(state_dict[embed_key])[0]), "depths": depths,
                 "num_heads": heads, "window_size": window_from_table(state_dict)}

@@ -125,7 +125,7 @@ def synthetic_sequences(root, num_exposures=2, scenes=None, check=True):
     return out
 
 
-def _frame_and_gt_lists(folder, scene, ground_truth=True):
+def _frame_and_gt_lists(folder, ground_truth=True):
     pairs = os.path.join(folder, "img_hdr_list.txt")
     if ground_truth and os.path.isfile(pairs):
         frames, gt = [], []
@@ -163,7 +163,7 @@ def real_sequences(root, scenes=None, num_exposures=None, ground_truth=True, che
         folder = os.path.join(os.fspath(root), scene)
         if not os.path.isdir(folder):
             raise DataError(f"scene {scene}: folder {folder} is missing")
-        frames, gt = _frame_and_gt_lists(folder, scene, ground_truth)
+        frames, gt = _frame_and_gt_lists(folder, ground_truth)
         t = sequence_exposures(os.path.join(folder, EXPOSURE_FILE), len(frames), num_exposures)
         out.append(_finish(VideoSequence(scene, frames, t, gt, source=folder), check))
     return out

@@ -130,12 +130,10 @@ def check_records(records, *, user, num_frames, ground_truth=True, targets=()):
 def record_errors(records):
     """Context manager: a damaged record met while iterating a dataset made from `records`
     is reported as a RecordError naming the shard and the record (TF's DataLossError names
-    neither)."""
+    neither). Cheap to enter: the files are looked at only when an error comes."""
     if isinstance(records, dict):
-        paths = records["paths"]
-    else:
-        paths, _ = resolve_records(records)
-    return tfrecord.read_errors(paths)
+        return tfrecord.read_errors(records["paths"])
+    return tfrecord.read_errors(lambda: resolve_records(records)[0])
 
 
 def read_records_numpy(path):
@@ -143,7 +141,7 @@ def read_records_numpy(path):
     schema, prefix, info = S.detect_schema(path)
     decode = S.make_decoder(schema, prefix, info.get("has_extras", True),
                             targets=info.get("targets", ()),
-                            aligned=info.get("has_aligned", False))
+                            aligned=info.get("has_aligned", False), kind=info["kind"])
     out = []
     with tfrecord.read_errors([path]):
         for s in tf.data.TFRecordDataset(str(path)):
@@ -234,6 +232,12 @@ def make_crop_decoder(schema, prefix="", has_extras=True, *, num_frames, patch_s
     return decode_crops
 
 
+def _refuse_video(info):
+    if info["kind"] == S.KIND_VIDEO_CLIP:
+        raise ConfigError(f"records {info['paths'][0]} hold video clips; image pipelines read "
+                          f"image records (video clips: hdrkeras.data.video_pipeline)")
+
+
 def _augment(ldr, hdr, seed, augment, rgb_permute, index):
     """Random dihedral transform (and RGB permutation) per crop, shared by its frames and GT.
 
@@ -306,6 +310,7 @@ def train_dataset(records, batch_size, patch_size, *, num_frames=3, augment=True
       the records carry (e.g. "y_color"), cropped and augmented with the frames.
     """
     info = inspect_records(records, verify=verify)
+    _refuse_video(info)
     if info["num_frames"] != num_frames:
         raise ConfigError(f"records {info['paths'][0]} hold {info['num_frames']} frames per "
                           f"example, num_frames={num_frames} was asked")
@@ -409,6 +414,7 @@ def eval_dataset(source, *, num_frames=3, split="test", dataset="auto", verify=F
     kind = sources.source_type(source, source_type)
     if kind == sources.RECORDS:
         info = inspect_records(source, verify=verify)
+        _refuse_video(info)
         if info["num_frames"] != num_frames:
             raise ConfigError(f"records {info['paths'][0]} hold {info['num_frames']} frames, "
                               f"num_frames={num_frames} was asked")

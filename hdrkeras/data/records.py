@@ -373,3 +373,189 @@ def _write_patch_records(scenes, tmp, split, schema, patch_size, stride, augment
         say(f"[{split}] shard {shard + 1}/{count} written: {name} ({len(items)} patches)")
     shutil.rmtree(bucket_dir)
     return shards, info.as_dict()
+
+
+# ----------------------------------------------------------------------------- video clips
+
+# Clip defaults. 8 frames cover LAN-HDR's training examples (2 exposures: 6 of a 7-frame
+# septuplet, 3 exposures: 8) and DeAltHDR's 5-frame window; a stride of 4 puts every window of up to
+# 5 consecutive frames (DeAltHDR) whole inside some clip, and with 3 exposures lets clip
+# starts cycle through the exposure phases. Frames larger than 512x512 are cut into tiles
+# of at most 512x512, so a 1080p clip is ~8 records of ~38 MB, never one of ~300 MB.
+DEFAULT_CLIP_LENGTH = 8
+DEFAULT_CLIP_STRIDE = 4
+DEFAULT_MAX_TILE = 512
+DEFAULT_VIDEO_SHARD_SIZE = 16
+
+
+def clip_starts(num_frames, length, stride):
+    """Start frames of the clips of a sequence: every `stride` frames, plus a last clip
+    ending on the last frame so every frame is covered. [] when the sequence is shorter."""
+    if num_frames < length:
+        return []
+    starts = list(range(0, num_frames - length + 1, stride))
+    if starts[-1] != num_frames - length:
+        starts.append(num_frames - length)
+    return starts
+
+
+def tile_grid(height, width, max_tile):
+    """Top-left corners and size (y, x, th, tw) of the tiles covering a frame: the frame
+    itself when it fits in max_tile, else a grid of equal tiles, the last row/column
+    aligned to the frame's edge (neighbouring tiles may overlap)."""
+    def axis(size):
+        if size <= max_tile:
+            return [0], size
+        count = math.ceil(size / max_tile)
+        return [round(i * (size - max_tile) / (count - 1)) for i in range(count)], max_tile
+    ys, th = axis(height)
+    xs, tw = axis(width)
+    return [(y, x, th, tw) for y in ys for x in xs]
+
+
+def write_video_records(sequences, out_dir, *, split="train", clip_length=DEFAULT_CLIP_LENGTH,
+                        stride=DEFAULT_CLIP_STRIDE, max_tile=DEFAULT_MAX_TILE, shuffle=None,
+                        shard_size=None, seed=0, overwrite=False, source=None, arguments=None,
+                        progress=None):
+    """Writes video sequences as fixed-length clip records + manifest.json into out_dir.
+
+    Same folder contract as `write_records` (atomic folder, atomic shards, manifest with
+    kind "video_clip"). Each record is `clip_length` consecutive frames (one tile of them
+    for frames larger than `max_tile`), with per-frame exposures, ground truth and
+    validity, the sequence id and the start frame (schema.encode_video_clip).
+
+    Args:
+      sequences: list[VideoSequence].
+      out_dir, split, shuffle, seed, overwrite, source, arguments, progress: as
+        `write_records`.
+      clip_length: int. Frames per clip. Defaults to 8 (see DEFAULT_CLIP_LENGTH).
+      stride: int. Frames between clip starts. Defaults to 4.
+      max_tile: int. Largest tile side; larger frames are tiled. Defaults to 512.
+      shard_size: int or None. Records per shard. Defaults to 16.
+
+    Returns:
+      The manifest dict. A sequence shorter than `clip_length` is a DataError.
+    """
+    for name, value in (("clip_length", clip_length), ("stride", stride),
+                        ("max_tile", max_tile)):
+        if not isinstance(value, (int, np.integer)) or value < 1:
+            raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+    shard_size = int(shard_size or DEFAULT_VIDEO_SHARD_SIZE)
+    if shard_size < 1:
+        raise ConfigError(f"shard_size must be positive, got {shard_size}")
+    if not sequences:
+        raise DataError(f"no sequences to write into {out_dir}")
+    out_dir = os.fspath(out_dir)
+    if os.path.isdir(out_dir) and os.listdir(out_dir) and not overwrite:
+        raise ConfigError(f"output folder {out_dir} is not empty; pass overwrite to replace it")
+    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
+        raise ConfigError(f"output path {out_dir} is a file, not a folder")
+    shuffle = (split == "train") if shuffle is None else bool(shuffle)
+    say = progress or (lambda s: None)
+    names = [s.name for s in sequences]
+    if len(set(names)) != len(names):
+        dup = sorted({n for n in names if names.count(n) > 1})
+        raise DataError(f"sequence ids must be unique within a records folder; repeated: {dup}")
+
+    jobs, shape = [], {}  # jobs: (sequence index, start, tile)
+    for i, seq in enumerate(sequences):
+        starts = clip_starts(len(seq), clip_length, stride)
+        if not starts:
+            raise DataError(f"sequence {seq.name}: {len(seq)} frames, shorter than the "
+                            f"{clip_length}-frame clip (pass a shorter clip length)")
+        h, w = shape[i] = tuple(seq.check_files())
+        jobs += [(i, st, tile) for st in starts for tile in tile_grid(h, w, max_tile)]
+    # Clips are cut in sequence order (each frame decoded once for all clips and tiles that
+    # hold it); shuffling assigns every clip its final position up front, parks it in a
+    # one-record bucket file and assembles each shard from its buckets in position order.
+    positions = np.arange(len(jobs))
+    if shuffle:
+        positions = np.random.default_rng(seed).permutation(len(jobs))
+    count = math.ceil(len(jobs) / shard_size)
+
+    cache = {}  # (sequence, frame) -> (ldr16, hdr or None); frames of the current clip
+
+    def frames(i, start):
+        seq = sequences[i]
+        want = {(i, j) for j in range(start, start + clip_length)}
+        for key in [k for k in cache if k not in want]:
+            del cache[key]
+        out = []
+        for key in sorted(want, key=lambda k: k[1]):
+            if key not in cache:
+                j = key[1]
+                ldr = seq.ldr(j)
+                hdr = seq.hdr(j)
+                for what, img in (("frame", ldr), ("ground truth", hdr)):
+                    if img is not None and img.shape[:2] != shape[i]:
+                        raise DataError(f"sequence {seq.name}: {what} {j} decodes to "
+                                        f"{img.shape[1]}x{img.shape[0]}, its header said "
+                                        f"{shape[i][1]}x{shape[i][0]}")
+                cache[key] = (S.quantize_ldr(ldr), hdr)
+            out.append(cache[key])
+        return out
+
+    t0 = time.time()
+    info = _Info()
+    valid_frames = total_frames = 0
+    with atomic_path(out_dir) as tmp:
+        os.makedirs(tmp)
+        bucket_dir = os.path.join(tmp, ".buckets")
+        if shuffle:
+            os.makedirs(bucket_dir)
+        shards, pending = [], []
+        for done, (i, start, (y, x, th, tw)) in enumerate(jobs, 1):
+            seq = sequences[i]
+            clip = frames(i, start)
+            valid = np.array([c[1] is not None for c in clip])
+            ldr = np.stack([c[0][y:y + th, x:x + tw] for c in clip])
+            hdr = None
+            if valid.any():
+                hdr = np.stack([np.zeros((th, tw, 3), np.float32) if c[1] is None
+                                else c[1][y:y + th, x:x + tw] for c in clip])
+            t = seq.exposures[start:start + clip_length]
+            info.add(_Named(seq.name), ldr.shape, bool(valid.all()))
+            valid_frames += int(valid.sum())
+            total_frames += clip_length
+            payload = S.encode_video_clip(ldr, t, hdr, valid, sequence=seq.name,
+                                          start_frame=start, sequence_length=len(seq),
+                                          origin=(y, x))
+            say(f"[{split}] clip {done}/{len(jobs)} {seq.name} frames {start}-"
+                f"{start + clip_length - 1} tile ({y},{x}) {tw}x{th}")
+            if shuffle:
+                _write_shard(os.path.join(bucket_dir, f"{positions[done - 1]:09d}.tfrecord"),
+                             [payload])
+                continue
+            pending.append(payload)
+            if len(pending) == shard_size or done == len(jobs):
+                name = shard_name(split, len(shards), count)
+                shards.append(_write_shard(os.path.join(tmp, name), pending))
+                pending = []
+        if shuffle:
+            for index in range(count):
+                name = shard_name(split, index, count)
+                parts = [os.path.join(bucket_dir, f"{p:09d}.tfrecord") for p in
+                         range(index * shard_size, min((index + 1) * shard_size, len(jobs)))]
+                path = os.path.join(tmp, name)
+                with atomic_path(path) as part:
+                    with tf.io.TFRecordWriter(part) as w:
+                        for b in parts:  # one record in memory at a time
+                            for rec in tf.data.TFRecordDataset(b).as_numpy_iterator():
+                                w.write(rec)
+                            os.unlink(b)
+                shards.append({"file": name, "records": len(parts),
+                               "bytes": os.path.getsize(path)})
+            shutil.rmtree(bucket_dir)
+        manifest = _manifest(
+            schema=S.SCHEMA_HDRKERAS, kind=S.KIND_VIDEO_CLIP, split=split, mode="clips",
+            shards=shards, scenes=names, info=info.as_dict(), shuffled=shuffle, seed=seed,
+            source=source, arguments=arguments, started=t0)
+        manifest.update({"clip_length": int(clip_length), "clip_stride": int(stride),
+                         "max_tile": int(max_tile),
+                         "valid_fraction": round(valid_frames / max(total_frames, 1), 6),
+                         "exposure_levels": sorted({round(float(v), 4) for s in sequences
+                                                    for v in s.levels})})
+        atomic_write_text(os.path.join(tmp, MANIFEST), json.dumps(manifest, indent=2) + "\n")
+    say(f"[{split}] {manifest['num_records']} clips in {len(shards)} shards -> {out_dir} "
+        f"({manifest['seconds']:.1f} s)")
+    return manifest

@@ -18,6 +18,17 @@ hdrkeras schema (written by default, versioned by SCHEMA_VERSION):
   reference as a raw uint16 blob [N,H,W,3]. They decode to extra dict entries: one
   [H,W,3] per target name and "ldr_aligned" [N,H,W,3].
 
+Video clips (kind "video_clip", schema version 2): T consecutive frames of one sequence
+  (T fixed per records folder), optionally one spatial tile of them. "ldr" [T,H,W,3] and
+  "exposures" [T] as above (temporal order, exposures may alternate); per-frame ground
+  truth as ONE raw float32 blob [T,H,W,3] under the same `hdrkeras/hdr` key (zeros for
+  frames without it), `hdrkeras/valid` [T] (1 where the frame has ground truth), the
+  sequence id in `hdrkeras/scene`, `hdrkeras/start_frame` (index of the clip's first
+  frame in the sequence), `hdrkeras/sequence_length`, and `hdrkeras/origin` (top-left of
+  the tile). They decode (`decode_video_clip`) to {"ldr", "exposures", "hdr" [T,H,W,3],
+  "valid" bool [T], "has_hdr" (any valid), "scene", "start_frame", "sequence_length",
+  "origin" [2]}. Version-1 records (image kinds) read unchanged.
+
 Extending: a new record kind gets its KIND_ constant, the schema version that introduced
 it in KIND_VERSIONS (readers refuse kinds and versions they do not know, by name), and its
 keys as KEY_ constants below; SCHEMA_VERSION is the highest version this code writes.
@@ -39,12 +50,14 @@ import tensorflow as tf
 
 from hdrkeras.errors import RecordError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Record kinds, each with the schema version that introduced it.
 KIND_IMAGE_SCENE = "image_scene"   # one whole exposure stack
 KIND_IMAGE_PATCH = "image_patch"   # one patch of a stack (ESBN's protocol)
-KIND_VERSIONS = {KIND_IMAGE_SCENE: 1, KIND_IMAGE_PATCH: 1}
+KIND_VIDEO_CLIP = "video_clip"     # consecutive frames of a video (a tile of them)
+KIND_VERSIONS = {KIND_IMAGE_SCENE: 1, KIND_IMAGE_PATCH: 1, KIND_VIDEO_CLIP: 2}
+IMAGE_KINDS = (KIND_IMAGE_SCENE, KIND_IMAGE_PATCH)
 KINDS = tuple(KIND_VERSIONS)
 
 SCHEMA_HDRKERAS = "hdrkeras"
@@ -76,6 +89,10 @@ KEY_TRANSFORM = "hdrkeras/transform"    # patches: hdrkeras.ops.dihedral transfo
 KEY_TARGET_NAMES = "hdrkeras/target_names"  # bytes list [K], names from TARGET_NAMES
 KEY_TARGETS = "hdrkeras/targets"        # raw float32 LE [K,H,W,3]
 KEY_LDR_ALIGNED = "hdrkeras/ldr_aligned"  # raw uint16 LE [N,H,W,3], frames on the reference grid
+# version 2, video clips (KEY_HDR then holds [T,H,W,3], KEY_ORIGIN the tile's corner)
+KEY_VALID = "hdrkeras/valid"            # int list [T]: 1 where the frame has ground truth
+KEY_START_FRAME = "hdrkeras/start_frame"  # index of the clip's first frame in its sequence
+KEY_SEQUENCE_LENGTH = "hdrkeras/sequence_length"  # frames in the whole sequence
 
 # ESBN feature keys (suffixes after the "train/" or "merge/" prefix).
 ESBN_PREFIXES = ("train/", "merge/")
@@ -142,8 +159,9 @@ def encode_example(ldr, exposures, hdr=None, *, scene="", kind=KIND_IMAGE_SCENE,
       targets: optional dict name (from TARGET_NAMES) -> [H,W,3] float32 training targets.
       ldr_aligned: optional [N,H,W,3] frames registered to the reference (like ldr).
     """
-    if kind not in KINDS:
-        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    if kind not in IMAGE_KINDS:
+        raise ValueError(f"kind must be one of {IMAGE_KINDS} (video clips: encode_video_clip), "
+                         f"got {kind!r}")
     ldr16 = quantize_ldr(ldr)
     if ldr16.ndim != 4 or ldr16.shape[-1] != 3:
         raise ValueError(f"ldr must be [N,H,W,3], got shape {ldr16.shape}")
@@ -156,7 +174,7 @@ def encode_example(ldr, exposures, hdr=None, *, scene="", kind=KIND_IMAGE_SCENE,
         if hdr.shape != (h, w, 3):
             raise ValueError(f"hdr must be [{h},{w},3], got {hdr.shape}")
     feature = {
-        KEY_VERSION: _ints([SCHEMA_VERSION]),
+        KEY_VERSION: _ints([KIND_VERSIONS[kind]]),
         KEY_KIND: _bytes(kind.encode()),
         KEY_SCENE: _bytes(str(scene).encode()),
         KEY_HEIGHT: _ints([h]),
@@ -186,6 +204,62 @@ def encode_example(ldr, exposures, hdr=None, *, scene="", kind=KIND_IMAGE_SCENE,
         if aligned16.shape != ldr16.shape:
             raise ValueError(f"ldr_aligned must be {ldr16.shape}, got {aligned16.shape}")
         feature[KEY_LDR_ALIGNED] = _bytes(_le(aligned16, np.uint16))
+    return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString()
+
+
+def encode_video_clip(ldr, exposures, hdr=None, valid=None, *, sequence="", start_frame=0,
+                      sequence_length=None, origin=(0, 0)):
+    """One video clip record (schema version 2) -> serialized tf.train.Example bytes.
+
+    Args:
+      ldr: [T,H,W,3] gamma LDR in temporal order, float in [0,1] or uint8/uint16.
+      exposures: [T] relative exposure times of the frames (may alternate).
+      hdr: [T,H,W,3] linear per-frame ground truth (each in its frame's coordinates), or
+        None when no frame has any. Entries of frames that are not `valid` are ignored.
+      valid: [T] bool, frames that have ground truth; defaults to all when hdr is given.
+      sequence: sequence id; start_frame: index of frame 0 of the clip in the sequence;
+      sequence_length: frames of the whole sequence (defaults to start_frame + T);
+      origin: (y, x) of the tile in the full frame.
+    """
+    ldr16 = quantize_ldr(ldr)
+    if ldr16.ndim != 4 or ldr16.shape[-1] != 3:
+        raise ValueError(f"ldr must be [T,H,W,3], got shape {ldr16.shape}")
+    t, h, w, _ = ldr16.shape
+    exposures = np.asarray(exposures, np.float32).reshape(-1)
+    if exposures.shape[0] != t:
+        raise ValueError(f"{t} frames but {exposures.shape[0]} exposures")
+    if valid is None:
+        valid = np.full([t], hdr is not None)
+    valid = np.asarray(valid, bool).reshape(-1)
+    if valid.shape[0] != t:
+        raise ValueError(f"{t} frames but {valid.shape[0]} validity flags")
+    if valid.any():
+        if hdr is None:
+            raise ValueError("valid frames need hdr")
+        hdr = np.asarray(hdr, np.float32)
+        if hdr.shape != (t, h, w, 3):
+            raise ValueError(f"hdr must be [{t},{h},{w},3], got {hdr.shape}")
+        hdr = np.where(valid[:, None, None, None], hdr, np.float32(0))
+        blob = _le(hdr, np.float32)
+    else:
+        blob = b""
+    length = start_frame + t if sequence_length is None else int(sequence_length)
+    feature = {
+        KEY_VERSION: _ints([KIND_VERSIONS[KIND_VIDEO_CLIP]]),
+        KEY_KIND: _bytes(KIND_VIDEO_CLIP.encode()),
+        KEY_SCENE: _bytes(str(sequence).encode()),
+        KEY_HEIGHT: _ints([h]),
+        KEY_WIDTH: _ints([w]),
+        KEY_NUM_FRAMES: _ints([t]),
+        KEY_LDR: _bytes(_le(ldr16, np.uint16)),
+        KEY_EXPOSURES: _floats(exposures),
+        KEY_HDR: _bytes(blob),
+        KEY_HAS_HDR: _ints([int(valid.any())]),
+        KEY_VALID: _ints(valid.astype(np.int64)),
+        KEY_START_FRAME: _ints([int(start_frame)]),
+        KEY_SEQUENCE_LENGTH: _ints([length]),
+        KEY_ORIGIN: _ints([int(origin[0]), int(origin[1])]),
+    }
     return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString()
 
 
@@ -254,6 +328,9 @@ def detect_schema(path, payload=None):
         if kind not in KIND_VERSIONS:
             raise RecordError(f"record file {path} holds {kind!r} records, which this hdrkeras "
                               f"does not know (it reads {', '.join(KINDS)})")
+        if version < KIND_VERSIONS[kind]:
+            raise RecordError(f"record file {path} holds {kind!r} records marked schema version "
+                              f"{version}; that kind exists from version {KIND_VERSIONS[kind]}")
         targets = tuple(v.decode() for v in feats[KEY_TARGET_NAMES].bytes_list.value) \
             if KEY_TARGET_NAMES in keys else ()
         return SCHEMA_HDRKERAS, "", {"kind": kind, "version": int(version),
@@ -362,14 +439,60 @@ def _decode_esbn(serialized, prefix, has_extras):
             "scene": scene}
 
 
+_VIDEO_SPEC = {
+    KEY_SCENE: tf.io.FixedLenFeature([], tf.string, default_value=""),
+    KEY_HEIGHT: tf.io.FixedLenFeature([], tf.int64),
+    KEY_WIDTH: tf.io.FixedLenFeature([], tf.int64),
+    KEY_NUM_FRAMES: tf.io.FixedLenFeature([], tf.int64),
+    KEY_LDR: tf.io.FixedLenFeature([], tf.string),
+    KEY_EXPOSURES: tf.io.VarLenFeature(tf.float32),
+    KEY_HDR: tf.io.FixedLenFeature([], tf.string, default_value=""),
+    KEY_HAS_HDR: tf.io.FixedLenFeature([], tf.int64, default_value=0),
+    KEY_VALID: tf.io.VarLenFeature(tf.int64),
+    KEY_START_FRAME: tf.io.FixedLenFeature([], tf.int64, default_value=0),
+    KEY_SEQUENCE_LENGTH: tf.io.FixedLenFeature([], tf.int64, default_value=0),
+    KEY_ORIGIN: tf.io.FixedLenFeature([2], tf.int64, default_value=[0, 0]),
+}
+
+
+def video_feature_spec():
+    """tf.io parse spec of video clip records."""
+    return dict(_VIDEO_SPEC)
+
+
+def decode_video_clip(serialized, ldr_dtype=tf.float32):
+    """One video clip record -> dict (module docstring); "ldr" float32 in [0,1], or uint16
+    (full scale 65535) with ldr_dtype=tf.uint16."""
+    f = tf.io.parse_single_example(serialized, _VIDEO_SPEC)
+    h = tf.cast(f[KEY_HEIGHT], tf.int32)
+    w = tf.cast(f[KEY_WIDTH], tf.int32)
+    n = tf.cast(f[KEY_NUM_FRAMES], tf.int32)
+    ldr = tf.reshape(tf.io.decode_raw(f[KEY_LDR], tf.uint16, little_endian=True), [n, h, w, 3])
+    if ldr_dtype != tf.uint16:
+        ldr = tf.cast(ldr, tf.float32) / LDR_FULL_SCALE
+    has_hdr = f[KEY_HAS_HDR] > 0
+    hdr = tf.cond(
+        has_hdr,
+        lambda: tf.reshape(tf.io.decode_raw(f[KEY_HDR], tf.float32, little_endian=True),
+                           [n, h, w, 3]),
+        lambda: tf.zeros([n, h, w, 3], tf.float32))
+    return {"ldr": ldr, "exposures": tf.reshape(tf.sparse.to_dense(f[KEY_EXPOSURES]), [-1]),
+            "hdr": hdr, "valid": tf.sparse.to_dense(f[KEY_VALID]) > 0, "has_hdr": has_hdr,
+            "scene": f[KEY_SCENE], "start_frame": f[KEY_START_FRAME],
+            "sequence_length": f[KEY_SEQUENCE_LENGTH], "origin": f[KEY_ORIGIN]}
+
+
 def make_decoder(schema, prefix="", has_extras=True, *, ldr_dtype=tf.float32, targets=(),
-                 aligned=False):
+                 aligned=False, kind=None):
     """Returns decode(serialized) -> dict (see module docstring) for one detected schema.
 
     With ldr_dtype=tf.uint16 the "ldr" (and "ldr_aligned") entries stay integer (full
     scale 65535) so a pipeline can crop before converting to float. `targets` (names) and
-    `aligned` ask for the optional hdrkeras entries (see `detect_schema`'s info).
+    `aligned` ask for the optional hdrkeras entries (see `detect_schema`'s info); kind
+    "video_clip" returns `decode_video_clip`.
     """
+    if kind == KIND_VIDEO_CLIP:
+        return lambda s: decode_video_clip(s, ldr_dtype)
     if schema == SCHEMA_HDRKERAS:
         def raw(s):
             return _decode_hdrkeras(s, tuple(targets), aligned)

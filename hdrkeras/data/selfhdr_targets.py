@@ -15,6 +15,7 @@ and a copy of exposure.txt; in records it travels as the "y_color" target with t
 aligned frames beside the unaligned ones.
 """
 
+import contextlib
 import os
 import shutil
 
@@ -23,6 +24,7 @@ import numpy as np
 from hdrkeras.data.alignment import align_to_reference
 from hdrkeras.data.schema import ALIGNED, Y_COLOR
 from hdrkeras.errors import ConfigError
+from hdrkeras.io.atomic import atomic_path
 from hdrkeras.ops.response import ldr_to_hdr
 from hdrkeras.ops.weights import triangle_weight
 
@@ -156,7 +158,6 @@ def build_training_align(root, *, align_dir=None, records_out=None, dataset="aut
     elif os.path.isdir(align_dir) and os.listdir(align_dir) and not overwrite:
         raise ConfigError(f"{align_dir} already exists; pass overwrite to rebuild it, or "
                           f"use_existing to make records from it")
-    os.makedirs(align_dir, exist_ok=True)
 
     def stacks():
         for i, scene in enumerate(scenes):
@@ -164,22 +165,31 @@ def build_training_align(root, *, align_dir=None, records_out=None, dataset="aut
             say(f"[targets] {i + 1}/{len(scenes)} {scene.name}")
             yield {"scene": scene.name, "ldr": ldr, "exposures": t, "source": scene}
 
-    def folder(stack):
-        return os.path.join(align_dir, stack["scene"])
+    def run(write_dir):
+        def folder(stack, base):
+            return os.path.join(base, stack["scene"])
 
-    def write(stack, targets):
-        os.makedirs(os.path.dirname(folder(stack)), exist_ok=True)
-        write_align_scene(folder(stack), stack["source"], targets)
+        def write(stack, targets):
+            os.makedirs(os.path.dirname(folder(stack, write_dir)), exist_ok=True)
+            write_align_scene(folder(stack, write_dir), stack["source"], targets)
 
-    examples = color_target_examples(
-        stacks(), preset=preset,
-        existing=(lambda st: _existing_align(st["source"], folder(st))) if use_existing else None,
-        after=None if use_existing else write)
+        examples = color_target_examples(
+            stacks(), preset=preset,
+            existing=((lambda st: _existing_align(st["source"], folder(st, align_dir)))
+                      if use_existing else None),
+            after=None if use_existing else write)
+        if records_out:
+            records.write_example_records(examples, records_out, overwrite=overwrite,
+                                          source=root, progress=say)
+        else:
+            for _ in examples:
+                pass
 
-    if records_out:
-        records.write_example_records(examples, records_out, overwrite=overwrite,
-                                      source=root, progress=say)
-    else:
-        for _ in examples:
-            pass
+    # A new tree is built beside the dataset and swapped in whole: a failed scene never
+    # leaves a partial Training_align/ (which would block the rerun) in the user's root.
+    with contextlib.ExitStack() as stack:
+        write_dir = None if use_existing else stack.enter_context(atomic_path(align_dir))
+        if write_dir is not None:
+            os.makedirs(write_dir)
+        run(write_dir)
     return {"align_dir": align_dir, "records": records_out, "scenes": len(scenes)}

@@ -57,9 +57,9 @@ def scan_records(path, *, first_payload=False):
     return count, first
 
 
-def record_offsets(path):
-    """Byte offset of every record's header, in order (for naming a damaged record)."""
-    return [offset for _, offset, _, _ in _frames(path)]
+def record_spans(path):
+    """(byte offset of the header, payload length) of every record, in order."""
+    return [(offset, length) for _, offset, length, _ in _frames(path)]
 
 
 def _frames(path, read_first=False):
@@ -134,13 +134,17 @@ def find_corrupt_record(paths):
 def read_errors(paths):
     """Turns TF's DataLossError met while reading `paths` (e.g. inside a training
     pipeline, where TF does not say which file) into a RecordError naming the shard and
-    the record. Other errors pass through with their tracebacks."""
+    the record. Other errors pass through with their tracebacks.
+
+    paths: list of record files, or a callable returning it (called only on an error, so
+    entering the context costs nothing per step).
+    """
     import tensorflow as tf
 
     try:
         yield
-    except tf.errors.DataLossError as e:
-        found = find_corrupt_record(paths)
+    except tf.errors.DataLossError:
+        found = find_corrupt_record(paths() if callable(paths) else paths)
         if found is None:
             raise
         path, index, error = found

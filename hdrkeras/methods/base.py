@@ -82,6 +82,44 @@ class InputSpec:
     dtype: str = "float32"
 
 
+SCHEDULES = ("step", "cosine")
+
+
+@dataclasses.dataclass(frozen=True)
+class OptimizerSettings:
+    """How one stage optimises.
+
+    Attributes:
+      kind: "adam" or "adamw".
+      beta_1, beta_2, epsilon: Adam moments and epsilon.
+      weight_decay: decoupled weight decay (AdamW only; PyTorch's AdamW default is 0.01).
+      clip_global_norm: clip the gradients to this global norm; None disables clipping.
+      schedule: "step" (divide by the stage's lr_decay_factor at its lr_decay_steps, a
+        constant rate when there are none) or "cosine" (linear warm-up, then cosine).
+      warmup_steps: warm-up length of the cosine schedule, in the paper's steps.
+      min_learning_rate: the cosine schedule's final rate.
+    """
+
+    kind: str = "adam"
+    beta_1: float = 0.9
+    beta_2: float = 0.999
+    epsilon: float = 1e-8
+    weight_decay: float = 0.0
+    clip_global_norm: Optional[float] = None
+    schedule: str = "step"
+    warmup_steps: int = 0
+    min_learning_rate: float = 0.0
+
+    def __post_init__(self):
+        if self.kind not in ("adam", "adamw"):
+            raise ValueError(f"optimizer kind must be 'adam' or 'adamw', got {self.kind!r}")
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"schedule must be one of {SCHEDULES}, got {self.schedule!r}")
+        if self.kind == "adam" and self.weight_decay:
+            raise ValueError("Adam with weight decay is PyTorch's coupled L2 penalty; use "
+                             "kind='adamw' for decoupled decay")
+
+
 @dataclasses.dataclass
 class Stage:
     """One training stage of a method.
@@ -97,7 +135,8 @@ class Stage:
       learning_rate: default peak learning rate.
       lr_decay_steps: steps at which the learning rate is divided by `lr_decay_factor`.
       lr_decay_factor: divisor applied at each entry of `lr_decay_steps`.
-      adam: Adam hyperparameters (beta_1, beta_2, epsilon).
+      optimizer: the optimiser, its schedule shape and clipping (OptimizerSettings);
+        `learning_rate` is its peak rate and `steps` the length its schedule is scaled from.
       produce: for stages that compute data instead of training (SelfHDR's targets),
         callable(method, config, previous, out_dir, log) -> dict of outputs (e.g.
         {"records": path}); the runner records them in the stage's done.json and hands
@@ -112,8 +151,7 @@ class Stage:
     learning_rate: float
     lr_decay_steps: Sequence[int] = ()
     lr_decay_factor: float = 10.0
-    adam: Mapping[str, float] = dataclasses.field(
-        default_factory=lambda: {"beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-8})
+    optimizer: OptimizerSettings = OptimizerSettings()
     produce: Optional[Callable[..., Mapping[str, Any]]] = None
 
     @classmethod
@@ -155,6 +193,10 @@ class TrainTask:
         """The keras.Model with the standard inference signature, or None if this stage
         does not produce one (e.g. ESBN's alignment stages)."""
         return None
+
+    def after_step(self):
+        """Runs inside the compiled training step after the optimiser update, e.g. to move
+        an EMA teacher towards the student. Default: nothing."""
 
 
 class Method:
@@ -234,6 +276,34 @@ class Method:
         """Records a training stage reads: `config.train_records` unless an earlier
         stage produced them (`previous[stage]` holds a producer stage's outputs)."""
         return config.train_records
+
+    def train_dataset(self, stage_name, config, hp, previous):
+        """The tf.data.Dataset of training batches a stage consumes (an infinite, batched
+        stream of dicts for `TrainTask.loss`). Default: the image pipeline over
+        `train_records` with random crops of `hp["patch_size"]` and `pipeline_hook`; video
+        methods build their own from clip records.
+
+        Args:
+          config: the run's RunConfig (deterministic, seed, ...). hp: the stage's
+            hyperparameters after the run's overrides (batch_size, patch_size, steps).
+          previous: outputs of earlier stages (see `train_records`).
+        """
+        from hdrkeras.data import pipeline
+
+        return pipeline.train_dataset(
+            self.train_records(stage_name, config, previous), hp["batch_size"],
+            hp["patch_size"], num_frames=self.num_frames, hook=self.pipeline_hook,
+            augment=self.augment, deterministic=config.deterministic, seed=config.seed)
+
+    def val_dataset(self, config):
+        """Held-out examples for validation: dicts with "ldr", "exposures" (the inference
+        model's inputs, batch 1) and "hdr" (the output's ground truth), or None without
+        `config.val_source`. Default: the image evaluation pipeline."""
+        if not config.val_source:
+            return None
+        from hdrkeras.data import pipeline
+
+        return pipeline.eval_dataset(config.val_source, num_frames=self.num_frames)
 
     def build_inference_model(self, config: Optional[dict] = None):
         """keras.Model with the standard signature (see module docstring), named `name`."""

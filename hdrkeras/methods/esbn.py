@@ -119,9 +119,6 @@ class FusionTask(TrainTask):
         return self._inference
 
 
-_ADAM = {"beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-8}
-
-
 @register
 class ESBN(Method):
     name = "esbn"
@@ -129,18 +126,16 @@ class ESBN(Method):
     # Three official TF1 checkpoints; both alignment nets are MCAE_align networks.
     official_networks = {"align_low": "esbn_align", "align_high": "esbn_align",
                          "fusion": "esbn_fusion"}
+    # Every stage: Adam (0.9, 0.999, eps 1e-8), the Stage default, as in the official code.
     stages = (
         Stage("align_low", lambda options, previous: AlignTask("low"), steps=300_000,
-              batch_size=8, patch_size=256, learning_rate=1e-4, lr_decay_steps=(200_000,),
-              adam=_ADAM),
+              batch_size=8, patch_size=256, learning_rate=1e-4, lr_decay_steps=(200_000,)),
         Stage("align_high", lambda options, previous: AlignTask("high"), steps=300_000,
-              batch_size=8, patch_size=256, learning_rate=1e-4, lr_decay_steps=(200_000,),
-              adam=_ADAM),
+              batch_size=8, patch_size=256, learning_rate=1e-4, lr_decay_steps=(200_000,)),
         Stage("fusion", lambda options, previous: FusionTask(previous), steps=300_000,
-              batch_size=4, patch_size=256, learning_rate=1e-4, lr_decay_steps=(200_000,),
-              adam=_ADAM),
+              batch_size=4, patch_size=256, learning_rate=1e-4, lr_decay_steps=(200_000,)),
         Stage("joint", lambda options, previous: FusionTask(previous, joint=True),
-              steps=50_000, batch_size=4, patch_size=256, learning_rate=1e-5, adam=_ADAM),
+              steps=50_000, batch_size=4, patch_size=256, learning_rate=1e-5),
     )
 
     def checkpoint_role(self, state_dict, source):

@@ -125,9 +125,11 @@ class WindowModel(StreamingModel):
       num_frames: int. Window size T.
       name: str. Label. Defaults to the predictor's name.
       num_exposures: int or None. Exposure levels the model was trained for.
+      extra: dict name -> float of scalar extra inputs the model declares (e.g. DeAltHDR's
+        `sensitivity`), passed to `fn` as float32 [B] keyword arguments. Defaults to none.
     """
 
-    def __init__(self, fn, num_frames, name=None, num_exposures=None):
+    def __init__(self, fn, num_frames, name=None, num_exposures=None, extra=None):
         if not isinstance(num_frames, int) or num_frames < 1 or num_frames % 2 == 0:
             raise ConfigError(f"a video window model takes an odd number of frames, got "
                               f"{num_frames!r}")
@@ -135,6 +137,12 @@ class WindowModel(StreamingModel):
         self.num_frames = num_frames
         self.name = name or getattr(fn, "name", "model")
         self.num_exposures = num_exposures
+        self.extra = dict(extra or {})
+
+    def _extra(self, batch):
+        import numpy as np
+
+        return {k: np.full((batch,), v, np.float32) for k, v in self.extra.items()}
 
     def frame_state(self, i, ldr, exposure):
         return ldr, exposure
@@ -144,10 +152,10 @@ class WindowModel(StreamingModel):
 
         ldr = np.stack([states[i][0] for i in indices])[None]
         t = np.asarray([[states[i][1] for i in indices]], np.float32)
-        return np.asarray(self.fn(ldr, t), np.float32)[0]
+        return np.asarray(self.fn(ldr, t, **self._extra(1)), np.float32)[0]
 
     def batch_fn(self, ldr, exposures):
-        return self.fn(ldr, exposures)
+        return self.fn(ldr, exposures, **self._extra(len(ldr)))
 
 
 def stream(model, sequence, centres=None):
@@ -166,11 +174,11 @@ def stream(model, sequence, centres=None):
     """
     model.check_sequence(sequence)
     size = model.window_size(sequence)
-    centres = list(range(len(sequence))) if centres is None else list(centres)
-    windows = [sequence.window(c, size) for c in centres]
+    centres = list(range(len(sequence)) if centres is None else centres)
     states, pair_states = {}, {}
     shape = None
-    for k, (centre, indices) in enumerate(zip(centres, windows)):
+    for k, centre in enumerate(centres):
+        indices = sequence.window(centre, size)
         for i in indices:
             if i not in states:
                 ldr = sequence.ldr(i)
@@ -192,10 +200,9 @@ def stream(model, sequence, centres=None):
         # Keep the frames the next window needs and the pairs any of the next `size`
         # windows needs (a pair (c, c+2) serves windows c and c+2, not c+1); drop the rest
         # before handing out the result.
-        nxt = windows[k + 1] if k + 1 < len(windows) else []
-        keep = set(nxt)
-        keep_pairs = {_pair_key(i, j) for w in windows[k + 1:k + 1 + size]
-                      for i, j in model.pairs(w)}
+        upcoming = [sequence.window(c, size) for c in centres[k + 1:k + 1 + size]]
+        keep = set(upcoming[0]) if upcoming else set()
+        keep_pairs = {_pair_key(i, j) for w in upcoming for i, j in model.pairs(w)}
         for i in list(states):
             if i not in keep:
                 del states[i]

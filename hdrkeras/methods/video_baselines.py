@@ -18,12 +18,17 @@ dense optical flow (OpenCV DIS). Per output frame c with window positions j != c
               s_fb^2 = FB_ABS^2 + FB_REL * (|F_c->j|^2 + |F_j->c(warped)|^2) (Sundaram et
               al. 2010's occlusion test, made smooth); dY the difference of the
               exposure-matched gamma luminances of c and the warped j.
-  weights     w_c = max(hat(L_c), FALLBACK_WEIGHT), w_j = hat(L~_j) * r_j * (1 - hat(L_c)),
-              hat = hdrkeras.methods.baselines.hat_weight taken on the pixel's worst
-              channel (its minimum), L~_j the warped neighbour re-encoded to LDR. The
-              factor (1 - hat(L_c)) keeps neighbours out of the centre's well-exposed
-              regions, so alignment errors can only show where the centre has no
-              information anyway (clipped or dark).
+  weights     w_c = max(hat(L_c), FALLBACK_WEIGHT);
+              w_j = W~_j * r_j * (1 - hat(L_c)) * side_j, with hat =
+              hdrkeras.layers hat_weight on the pixel's worst channel (its minimum), W_j the
+              neighbour's hat eroded by 3x3 (zero next to its clipped or black pixels, so
+              bilinear warping cannot blend a clipped value into a trusted one) and W~_j
+              that map warped to the centre. side_j selects the neighbours that can help:
+              shorter exposures where the centre's worst channel is bright (max + min of
+              L_c above 1), longer ones where it is dark; neighbours of the centre's own
+              exposure share its clipping and are not used. The factor (1 - hat(L_c)) keeps
+              neighbours out of the centre's well-exposed regions, so alignment errors can
+              only show where the centre has no information anyway (clipped or dark).
   merge       H = (w_c H_c + sum_j w_j H~_j) / (w_c + sum_j w_j).
 
 Where no neighbour is reliable the result falls back to the centre frame. Both baselines
@@ -33,10 +38,10 @@ frame and its luminance, per frame pair the two flows and the aligned frames.
 
 import numpy as np
 
-from hdrkeras.errors import ConfigError
-from hdrkeras.methods.base import Method, register
+from hdrkeras.errors import ConfigError, DataError
 from hdrkeras.layers.hat_weighted_merge import FALLBACK_WEIGHT, hat_weight
 from hdrkeras.layers.reference_frame_hdr import ReferenceFrameHDR
+from hdrkeras.methods.base import Method, register
 from hdrkeras.methods.baselines import _inputs
 from hdrkeras.methods.streaming import StreamingModel
 from hdrkeras.ops import response
@@ -48,10 +53,21 @@ FB_ABS = 0.5
 FB_REL = 0.01
 # Photometric tolerance on exposure-matched gamma luminance (about 13 8-bit levels).
 S_PHOTO = 0.05
+# Smallest frame side DIS handles with its default pyramid.
+MIN_SIZE = 16
 
 
 def _luminance(hdr):
     return np.tensordot(hdr, LUMA, axes=([-1], [0])).astype(np.float32)
+
+
+def _exposure_weight(ldr):
+    """hat_weight of the pixel's worst channel, eroded by 3x3 [H,W]: zero next to clipped or
+    black pixels too, so bilinear warping cannot mix a clipped value into a trusted one."""
+    import cv2
+
+    w = np.min(np.asarray(hat_weight(ldr)), -1).astype(np.float32)
+    return cv2.erode(w, np.ones((3, 3), np.uint8), borderType=cv2.BORDER_REPLICATE)
 
 
 def _matched_gray(luminance, exposure):
@@ -60,7 +76,7 @@ def _matched_gray(luminance, exposure):
     return np.round(gamma * 255.0).astype(np.uint8)
 
 
-def _dis_flow(a, b):
+def dis_flow(a, b):
     """Flow [H,W,2] (dx, dy) with a(p) ~ b(p + flow(p)): OpenCV DIS, preset MEDIUM, on 8-bit
     [H,W] images."""
     import cv2
@@ -69,32 +85,46 @@ def _dis_flow(a, b):
     return dis.calc(a, b, None).astype(np.float32)
 
 
-def _warp(image, flow):
-    """backward_warp of one [H,W,C] numpy image by [H,W,2] flow (zeros outside)."""
-    from hdrkeras.ops.warp import backward_warp
+_WARP = None
 
-    return backward_warp(image[None], flow[None], border="zeros").numpy()[0]
+
+def warp(image, flow):
+    """backward_warp of one [H,W,C] numpy image by [H,W,2] flow (zeros outside), traced
+    once (eager op dispatch would cost ten times the arithmetic on small frames)."""
+    global _WARP
+    if _WARP is None:
+        import tensorflow as tf
+
+        from hdrkeras.ops.warp import backward_warp
+
+        spec = [tf.TensorSpec([None, None, None, None], tf.float32),
+                tf.TensorSpec([None, None, None, 2], tf.float32)]
+        _WARP = tf.function(lambda x, f: backward_warp(x, f, border="zeros"),
+                            input_signature=spec)
+    return _WARP(image[None].astype(np.float32), flow[None].astype(np.float32)).numpy()[0]
 
 
 def _align(target, source, flow, back_flow):
     """Aligns frame `source` to `target` with flow target->source; returns (hdr [H,W,3],
-    reliability [H,W])."""
+    weight [H,W]): the source's warped exposure weight times the reliability."""
     ones = np.ones(source["hdr"].shape[:2] + (1,), np.float32)
-    stacked = np.concatenate([source["hdr"], back_flow, source["lum"][..., None], ones], -1)
-    warped = _warp(stacked, flow)
-    inside = np.clip(warped[..., 6], 0.0, 1.0)
+    stacked = np.concatenate([source["hdr"], back_flow, source["lum"][..., None],
+                              source["weight"][..., None], ones], -1)
+    warped = warp(stacked, flow)
+    inside = np.clip(warped[..., 7], 0.0, 1.0)
     # Where a sample lies partly outside, renormalise so the inside part keeps its value.
-    safe = np.maximum(warped[..., 6:7], 1e-6)
+    safe = np.maximum(warped[..., 7:8], 1e-6)
     hdr = warped[..., :3] / safe
     back = warped[..., 3:5] / safe
     lum = warped[..., 5] / safe[..., 0]
+    weight = warped[..., 6] / safe[..., 0]
     fb_err = np.sum((flow + back) ** 2, -1)
     s_fb = FB_ABS ** 2 + FB_REL * (np.sum(flow ** 2, -1) + np.sum(back ** 2, -1))
     t_match = max(target["t"], source["t"])
     dy = (response.linear_to_ldr(target["lum"] * t_match)
           - response.linear_to_ldr(lum * t_match))
     reliability = inside * np.exp(-fb_err / s_fb) * np.exp(-(dy / S_PHOTO) ** 2)
-    return hdr.astype(np.float32), reliability.astype(np.float32)
+    return hdr.astype(np.float32), (weight * reliability).astype(np.float32)
 
 
 class ClassicalVideoMerge(StreamingModel):
@@ -121,8 +151,12 @@ class ClassicalVideoMerge(StreamingModel):
 
     def frame_state(self, i, ldr, exposure):
         ldr = np.asarray(ldr, np.float32)
+        if min(ldr.shape[:2]) < MIN_SIZE:
+            raise DataError(f"{self.name}: frames of {ldr.shape[1]}x{ldr.shape[0]} pixels are "
+                            f"too small for optical flow (at least {MIN_SIZE}x{MIN_SIZE})")
         hdr = np.asarray(response.ldr_to_hdr(ldr, np.float32(exposure)), np.float32)
-        return {"ldr": ldr, "t": float(exposure), "hdr": hdr, "lum": _luminance(hdr)}
+        return {"ldr": ldr, "t": float(exposure), "hdr": hdr, "lum": _luminance(hdr),
+                "weight": _exposure_weight(ldr)}
 
     def pairs(self, indices):
         centre = indices[len(indices) // 2]
@@ -131,7 +165,7 @@ class ClassicalVideoMerge(StreamingModel):
     def pair_state(self, i, j, state_i, state_j):
         t = max(state_i["t"], state_j["t"])
         gi, gj = _matched_gray(state_i["lum"], t), _matched_gray(state_j["lum"], t)
-        f_ij, f_ji = _dis_flow(gi, gj), _dis_flow(gj, gi)
+        f_ij, f_ji = dis_flow(gi, gj), dis_flow(gj, gi)
         # Entry [a] holds frame b aligned to frame a, for the pair (a, b).
         return {i: _align(state_i, state_j, f_ij, f_ji), j: _align(state_j, state_i, f_ji, f_ij)}
 
@@ -141,14 +175,16 @@ class ClassicalVideoMerge(StreamingModel):
         centre = states[c]
         hat_c = np.min(np.asarray(hat_weight(centre["ldr"])), -1)
         w_c = np.maximum(hat_c, FALLBACK_WEIGHT)
+        # Which side the centre's worst channel is on: bright (towards clipping) or dark.
+        bright = (np.max(centre["ldr"], -1) + np.min(centre["ldr"], -1)) > 1.0
         num = w_c[..., None] * centre["hdr"]
         den = w_c.copy()
         for k, j in enumerate(indices):
-            if k == mid:
+            if k == mid or states[j]["t"] == centre["t"]:
                 continue
-            hdr_j, rel_j = pair_states[(c, j) if c <= j else (j, c)][c]
-            ldr_j = response.reexpose(hdr_j, np.float32(states[j]["t"]))
-            w_j = np.min(np.asarray(hat_weight(ldr_j)), -1) * rel_j * (1.0 - hat_c)
+            hdr_j, weight_j = pair_states[(c, j) if c <= j else (j, c)][c]
+            helps = bright if states[j]["t"] < centre["t"] else ~bright
+            w_j = weight_j * (1.0 - hat_c) * helps
             num += w_j[..., None] * hdr_j
             den += w_j
         return (num / den[..., None]).astype(np.float32)

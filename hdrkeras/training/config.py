@@ -3,6 +3,8 @@
 import dataclasses
 from typing import Optional
 
+from hdrkeras import checks
+
 
 @dataclasses.dataclass
 class RunConfig:
@@ -47,3 +49,16 @@ class RunConfig:
     deterministic: bool = False
     seed: int = 0
     method_options: dict = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self):
+        """Ranges checked here, the one place every caller passes through: 0 or a negative
+        number never stands for "default" or "unlimited". Messages name fit's flag."""
+        checks.positive_ints({"--steps": self.steps, "--batch_size": self.batch_size,
+                              "--patch_size": self.patch_size})
+        checks.positive_float("--learning_rate", self.learning_rate)
+        checks.positive_ints({"--checkpoint_every": self.checkpoint_every,
+                              "--log_every": self.log_every,
+                              "--validate_every": self.validate_every,
+                              "--max_val_scenes": self.max_val_scenes}, optional=False)
+        checks.non_negative_int("--preview_every", self.preview_every)
+        checks.non_negative_int("--seed", self.seed)

@@ -10,6 +10,10 @@ On-disk layout of a run:
   RUN_DIR/<stage>/logs/       TensorBoard events
   RUN_DIR/<stage>/done.json   written when the stage finished all its steps
   RUN_DIR/model.keras         the standard inference model of the last finished stage
+  RUN_DIR/run.json            the method the folder belongs to, the stage model.keras came from
+
+A run that stops at start-up leaves nothing behind (no empty run or stage folders, no event
+logs); checkpoint temporaries of a killed run (`ckpt-N_temp`) are removed by the next one.
 
 Under `--strategy multi_worker` every worker trains in lock step, but only the chief writes
 RUN_DIR: the others restore from the chief's checkpoints (RUN_DIR must be on storage all
@@ -17,6 +21,8 @@ workers see) and write theirs, as TensorFlow requires every worker to take part 
 to a private temporary folder that is removed at once.
 """
 
+import dataclasses
+import glob
 import hashlib
 import json
 import math
@@ -30,11 +36,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from hdrkeras.errors import ConfigError
-from hdrkeras.io.atomic import atomic_write_text
+from hdrkeras import checks
+from hdrkeras.errors import ConfigError, DataError
+from hdrkeras.io.atomic import atomic_write_text, missing_folders, remove_folders
 from hdrkeras.saving import KERAS_MODEL_FILE, save_keras
 from hdrkeras.training.config import RunConfig
-from hdrkeras.training.schedules import StepDecay
+from hdrkeras.training.optimizers import build_optimizer, learning_rate_schedule, scaled_steps
 from hdrkeras.training.strategy import make_strategy, set_precision, worker_role
 
 
@@ -54,11 +61,145 @@ def stage_finished(run_dir, stage_name):
     return os.path.exists(_done_path(run_dir, stage_name))
 
 
+def _read_json(path):
+    if not os.path.isfile(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+RUN_INFO = "run.json"
+
+
+def _record_run(config, method_name, model_stage=None):
+    """RUN_DIR/run.json: which method the folder belongs to (and which stage wrote
+    model.keras), so another method's run is never overwritten without a word."""
+    path = os.path.join(config.run_dir, RUN_INFO)
+    info = _read_json(path) or {}
+    new = dict(info, method=method_name)
+    if model_stage is not None:
+        new["model_stage"] = model_stage
+        new.pop("model_stale", None)
+    if new != info:
+        atomic_write_text(path, json.dumps(new, indent=2))
+
+
+def _check_records(flag, path, split):
+    """A records root or an image dataset given where a records folder is expected gets a
+    message that says what to pass instead."""
+    if not path or not os.path.isdir(path):
+        return  # missing paths, shard files and globs: the pipeline's own messages
+    if os.path.isfile(os.path.join(path, "manifest.json")) or glob.glob(
+            os.path.join(path, "*.tfrecord*")):
+        return
+    sub = os.path.join(path, split)
+    if os.path.isfile(os.path.join(sub, "manifest.json")):
+        raise ConfigError(f"{flag} {path} is a records root; pass {flag} {sub}")
+    if split == "train" and any(os.path.isdir(os.path.join(path, d))
+                                for d in ("Training", "Test")):
+        raise ConfigError(
+            f"{flag} {path} is an image dataset, not records; make them with "
+            f"`python -m hdrkeras.make_tfrecord --data {path} --out OUT` and pass "
+            f"{flag} OUT/train")
+
+
+def check_run(method, config: RunConfig):
+    """Output and input locations of a run, checked before anything is built or written."""
+    checks.output_dir("--run_dir", config.run_dir)
+    _check_records("--train_records", config.train_records, "train")
+    _check_records("--val", config.val_source, "test")
+    run_dir = config.run_dir
+    info = _read_json(os.path.join(run_dir, RUN_INFO))
+    if info is not None:
+        if info.get("method") != method.name:
+            raise ConfigError(
+                f"--run_dir {run_dir} holds a {info.get('method')} run; training {method.name} "
+                f"there would overwrite its model.keras: choose another --run_dir")
+        return
+    if not os.path.isdir(run_dir):
+        return
+    own = {s.name for s in method.stages}
+    stages = [d for d in os.listdir(run_dir)
+              if os.path.isfile(_done_path(run_dir, d))
+              or os.path.isdir(os.path.join(run_dir, d, "ckpt"))]
+    foreign = sorted(set(stages) - own)
+    if foreign or (os.path.exists(os.path.join(run_dir, "model.keras")) and not stages):
+        what = f"stages {', '.join(foreign)}" if foreign else "a model.keras"
+        raise ConfigError(
+            f"--run_dir {run_dir} holds {what} of another run, not of {method.name}; choose "
+            f"another --run_dir")
+
+
+def _check_rerun(method, stage_name, hp, config):
+    """A finished stage rerun with other options is refused: its done.json would record
+    options it never trained with, and later stages were built on its weights."""
+    done = _read_json(_done_path(config.run_dir, stage_name))
+    if done is None:
+        return
+    if done.get("stale"):
+        raise ConfigError(
+            f"stage {stage_name!r} in {config.run_dir} is stale ({done['stale']}); delete "
+            f"{stage_dir(config.run_dir, stage_name)} to retrain it on the new weights")
+    was = {"hyperparameters": done.get("hyperparameters", hp),
+           "options": done.get("options", dict(config.method_options))}
+    now = {"hyperparameters": hp, "options": dict(config.method_options)}
+    changed = [f"{k}: {was[group].get(k)} -> {now[group].get(k)}"
+               for group in was for k in sorted(set(was[group]) | set(now[group]))
+               if was[group].get(k) != now[group].get(k)]
+    if changed:
+        raise ConfigError(
+            f"stage {stage_name!r} of {method.name} already finished in {config.run_dir} with "
+            f"other options ({'; '.join(changed)}); use another --run_dir, or delete "
+            f"{stage_dir(config.run_dir, stage_name)} to retrain it")
+
+
+def _mark_later_stages_stale(method, stage_name, config, log):
+    """After `stage_name` is (re)trained, finished later stages and a model.keras they wrote
+    are built on its old weights: say so in their done.json / run.json and in the log."""
+    names = [s.name for s in method.stages]
+    finished = time.strftime("%Y-%m-%dT%H:%M:%S")
+    reason = f"stage {stage_name!r} was retrained at {finished}"
+    stale = []
+    for later in names[names.index(stage_name) + 1:]:
+        path = _done_path(config.run_dir, later)
+        done = _read_json(path)
+        if done is not None and not done.get("stale"):
+            atomic_write_text(path, json.dumps(dict(done, stale=reason), indent=2))
+            stale.append(later)
+    info_path = os.path.join(config.run_dir, RUN_INFO)
+    info = _read_json(info_path)
+    if info is not None and info.get("model_stage") in stale:
+        atomic_write_text(info_path, json.dumps(dict(info, model_stale=reason), indent=2))
+    if stale:
+        log(f"[{stage_name}] warning: finished stages {', '.join(stale)} were built on the old "
+            f"weights and are marked stale; delete their folders and retrain them")
+
+
+def _remove_checkpoint_temporaries(ckpt_dir, stage_name, log):
+    """`ckpt-N_temp` folders are what a checkpoint write killed half way leaves (tens of MB);
+    no later save reuses or removes them, so the next run does."""
+    for path in sorted(glob.glob(os.path.join(ckpt_dir, "*_temp"))):
+        if os.path.isdir(path):
+            shutil.rmtree(path, ignore_errors=True)
+            log(f"[{stage_name}] removed {path}, left by an interrupted checkpoint write")
+
+
+def _has_checkpoint(path):
+    """Whether a stage folder (or a run folder, any stage) holds a checkpoint or done.json."""
+    return bool(glob.glob(os.path.join(path, "ckpt", "checkpoint"))
+                or os.path.isfile(os.path.join(path, "done.json"))
+                or glob.glob(os.path.join(path, "*", "ckpt", "checkpoint"))
+                or glob.glob(os.path.join(path, "*", "done.json")))
+
+
 def resolve_stages(method, requested):
     """'all' -> every stage; otherwise the one named (validated)."""
     if requested == "all":
         return [s.name for s in method.stages]
-    method.stage(requested)  # raises with the known names
+    try:
+        method.stage(requested)
+    except KeyError as e:  # an unknown stage name is the user's error
+        raise ConfigError(f"--stage: {e.args[0]}") from None
     return [requested]
 
 
@@ -68,17 +209,23 @@ def stage_hyperparameters(stage, config: RunConfig):
     When --steps shortens the schedule, the learning-rate drop points are scaled with it, so
     a short run keeps the shape of the paper's schedule (e.g. /10 at two thirds).
     """
-    steps = config.steps or stage.steps
-    scale = steps / float(stage.steps)
-    boundaries = [max(1, int(round(b * scale))) for b in stage.lr_decay_steps]
-    return {
+    steps = stage.steps if config.steps is None else config.steps
+    boundaries = scaled_steps(stage.lr_decay_steps, stage.steps, steps)
+    hp = {
         "steps": int(steps),
-        "batch_size": int(config.batch_size or stage.batch_size),
-        "patch_size": int(config.patch_size or stage.patch_size),
-        "learning_rate": float(config.learning_rate or stage.learning_rate),
+        "batch_size": int(stage.batch_size if config.batch_size is None else config.batch_size),
+        "patch_size": int(stage.patch_size if config.patch_size is None else config.patch_size),
+        "learning_rate": float(stage.learning_rate if config.learning_rate is None
+                               else config.learning_rate),
         "lr_boundaries": boundaries,
         "lr_factor": float(stage.lr_decay_factor),
     }
+    opt = stage.optimizer
+    if opt != type(opt)():  # recorded only where a stage departs from plain Adam steps
+        hp["optimizer"] = dataclasses.asdict(opt)
+        if opt.warmup_steps:
+            hp["warmup_steps"] = scaled_steps([opt.warmup_steps], stage.steps, steps)[0]
+    return hp
 
 
 def build_task_chain(method, upto_stage, config: RunConfig, restore=True, log=print):
@@ -103,6 +250,12 @@ def build_task_chain(method, upto_stage, config: RunConfig, restore=True, log=pr
                     f"stage {upto_stage!r} of {method.name} starts from stage {stage.name!r}, but "
                     f"{ckpt_dir} holds no finished checkpoint: run --stage {stage.name} first "
                     f"(or --stage all)")
+            stale = (_read_json(_done_path(config.run_dir, stage.name)) or {}).get("stale")
+            if stale:
+                raise ConfigError(
+                    f"stage {upto_stage!r} of {method.name} would start from stage "
+                    f"{stage.name!r}, which is stale ({stale}); delete "
+                    f"{stage_dir(config.run_dir, stage.name)} and retrain it first")
             tf.train.Checkpoint(**task.networks).read(latest).expect_partial()
             log(f"[{stage.name}] restored finished stage from {latest}")
         previous[stage.name] = task
@@ -139,8 +292,20 @@ def run_producer(method, stage, config: RunConfig, previous, log=print):
 
 
 def make_optimizer(stage, hp):
-    schedule = StepDecay(hp["learning_rate"], hp["lr_boundaries"], hp["lr_factor"])
-    return keras.optimizers.Adam(learning_rate=schedule, **dict(stage.adam))
+    schedule = learning_rate_schedule(stage.optimizer, hp["learning_rate"], hp["steps"],
+                                      hp["lr_boundaries"], hp["lr_factor"],
+                                      hp.get("warmup_steps", 0))
+    return build_optimizer(stage.optimizer, schedule)
+
+
+def _schedule_text(stage, hp):
+    opt = stage.optimizer
+    if opt.schedule == "cosine":
+        return (f"{hp.get('warmup_steps', 0)} warm-up steps, cosine to "
+                f"{opt.min_learning_rate:g}")
+    if not hp["lr_boundaries"]:
+        return "constant"
+    return f"/{hp['lr_factor']:g} at {hp['lr_boundaries']}"
 
 
 def _build_stage(method, stage, hp, config, previous, strategy):
@@ -230,6 +395,7 @@ def train_stage(method, stage_name, config: RunConfig, previous, strategy, log=p
     if stage.produce is not None:
         return run_producer(method, stage, config, previous, log)
     hp = stage_hyperparameters(stage, config)
+    _check_rerun(method, stage_name, hp, config)
     sdir = stage_dir(config.run_dir, stage_name)
     if worker_role(strategy)[2]:
         os.makedirs(sdir, exist_ok=True)
@@ -238,10 +404,8 @@ def train_stage(method, stage_name, config: RunConfig, previous, strategy, log=p
     with strategy.scope():
         step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
 
-    dataset = pipeline.train_dataset(
-        method.train_records(stage_name, config, previous), hp["batch_size"], hp["patch_size"],
-        num_frames=method.num_frames, hook=method.pipeline_hook, augment=method.augment,
-        deterministic=config.deterministic, seed=config.seed)
+    train_records = method.train_records(stage_name, config, previous)
+    dataset = method.train_dataset(stage_name, config, hp, previous)
     checkpoint_iterator = config.deterministic and config.strategy == "default"
     if config.strategy == "default":
         iterator = iter(dataset)
@@ -257,6 +421,8 @@ def train_stage(method, stage_name, config: RunConfig, previous, strategy, log=p
     if checkpoint_iterator:
         items["data"] = iterator
     ckpt = tf.train.Checkpoint(**items)
+    if worker_role(strategy)[2]:
+        _remove_checkpoint_temporaries(os.path.join(sdir, "ckpt"), stage_name, log)
     manager = _CheckpointWriter(ckpt, os.path.join(sdir, "ckpt"), strategy)
     if manager.latest_checkpoint:
         ckpt.restore(manager.latest_checkpoint).expect_partial()
@@ -265,18 +431,16 @@ def train_stage(method, stage_name, config: RunConfig, previous, strategy, log=p
     total = hp["steps"]
     if int(step.numpy()) >= total:
         log(f"[{stage_name}] already finished ({total} steps)")
-        _finish(task, config, stage_name, int(step.numpy()), hp, log, strategy)
+        _finish(task, config, stage_name, int(step.numpy()), hp, log, method.name, strategy)
         return task
 
     step_fn = _compiled_step(task, optimizer, variables, strategy, config)
-    val_dataset = None
-    if config.val_source:
-        val_dataset = pipeline.eval_dataset(config.val_source, num_frames=method.num_frames)
+    val_dataset = method.val_dataset(config)
     writer = (tf.summary.create_file_writer(os.path.join(sdir, "logs"))
               if worker_role(strategy)[2] else tf.summary.create_noop_writer())
     log(f"[{stage_name}] training {total} steps: batch {hp['batch_size']}, patch "
-        f"{hp['patch_size']}, lr {hp['learning_rate']:g} (/{hp['lr_factor']:g} at "
-        f"{hp['lr_boundaries'] or 'never'}), {strategy.num_replicas_in_sync} replica(s)")
+        f"{hp['patch_size']}, {stage.optimizer.kind} lr {hp['learning_rate']:g} "
+        f"({_schedule_text(stage, hp)}), {strategy.num_replicas_in_sync} replica(s)")
 
     started = time.time()
     first_step = int(step.numpy())
@@ -284,15 +448,18 @@ def train_stage(method, stage_name, config: RunConfig, previous, strategy, log=p
     with _SignalFlag() as stop, writer.as_default():
         try:
             while int(step.numpy()) < total:
-                batch = next(iterator)
+                with pipeline.record_errors(train_records):  # names a damaged shard
+                    batch = next(iterator)
                 loss, logs = step_fn(batch)
                 step.assign_add(1)
                 s = int(step.numpy())
                 loss_value = float(loss)
                 if not math.isfinite(loss_value):
-                    raise FloatingPointError(
-                        f"[{stage_name}] loss became {loss_value} at step {s}; the last good "
-                        f"checkpoint is {manager.latest_checkpoint}")
+                    raise DataError(
+                        f"[{stage_name}] loss became {loss_value} at step {s} on a batch of "
+                        f"{config.train_records} (a ground truth with absurd values, or too "
+                        f"high a --learning_rate?); last good checkpoint: "
+                        f"{manager.latest_checkpoint}")
                 if s % config.log_every == 0 or s == total:
                     lr = float(optimizer.learning_rate)
                     tf.summary.scalar("loss", loss_value, step=s)
@@ -308,6 +475,7 @@ def train_stage(method, stage_name, config: RunConfig, previous, strategy, log=p
                 if s % config.checkpoint_every == 0:
                     manager.save(checkpoint_number=s)
                     last_saved = s
+                    _record_run(config, method.name)
                 if val_dataset is not None and (s % config.validate_every == 0 or s == total):
                     val = _validate(task, val_dataset, config.max_val_scenes)
                     for k, v in val.items():
@@ -321,6 +489,7 @@ def train_stage(method, stage_name, config: RunConfig, previous, strategy, log=p
             s = int(step.numpy())
             if s != last_saved:
                 manager.save(checkpoint_number=s)
+                _record_run(config, method.name)
             writer.flush()
             raise Interrupted(
                 f"[{stage_name}] stopped at step {s}/{total} ({exc or 'interrupt'}); checkpoint "
@@ -329,7 +498,9 @@ def train_stage(method, stage_name, config: RunConfig, previous, strategy, log=p
         if s != last_saved:
             manager.save(checkpoint_number=s)
     writer.flush()
-    _finish(task, config, stage_name, s, hp, log, strategy)
+    if worker_role(strategy)[2]:
+        _mark_later_stages_stale(method, stage_name, config, log)
+    _finish(task, config, stage_name, s, hp, log, method.name, strategy)
     return task
 
 
@@ -384,6 +555,7 @@ def _compiled_step(task, optimizer, variables, strategy, config):
                 objective = optimizer.scale_loss(objective)
         grads = tape.gradient(objective, variables)
         optimizer.apply_gradients(zip(grads, variables))
+        task.after_step()
         return loss, {k: tf.cast(v, tf.float32) for k, v in logs.items()}
 
     replica_fn = tf.function(replica_step, jit_compile=bool(config.jit_compile))
@@ -406,7 +578,7 @@ def _write_previews(task, batch, step, strategy):
                          step=step, max_outputs=2)
 
 
-def _finish(task, config, stage_name, step, hp, log, strategy=None):
+def _finish(task, config, stage_name, step, hp, log, method_name, strategy=None):
     task_type, task_id, chief = worker_role(strategy or tf.distribute.get_strategy())
     if task_type is not None:
         digest = weights_digest(task.trainable_variables())
@@ -417,15 +589,19 @@ def _finish(task, config, stage_name, step, hp, log, strategy=None):
     if model is not None:
         path = save_keras(model, os.path.join(config.run_dir, KERAS_MODEL_FILE))
         log(f"[{stage_name}] inference model written to {path}")
+    _record_run(config, method_name, stage_name if model is not None else None)
+    done = _read_json(_done_path(config.run_dir, stage_name)) or {}
     atomic_write_text(_done_path(config.run_dir, stage_name), json.dumps(
         {"stage": stage_name, "steps": step, "hyperparameters": hp,
-         "finished": time.strftime("%Y-%m-%dT%H:%M:%S")}, indent=2))
+         "options": dict(config.method_options),
+         "finished": done.get("finished", time.strftime("%Y-%m-%dT%H:%M:%S"))}, indent=2))
 
 
 def run(method, stage, config: RunConfig, log=print):
     """Trains `stage` ("all" or one stage name) of `method`; returns the last stage's task."""
     stages = resolve_stages(method, stage)
     method.check_options(config.method_options)
+    check_run(method, config)
     if config.deterministic:
         keras.utils.set_random_seed(config.seed)
         tf.config.experimental.enable_op_determinism()
@@ -433,14 +609,26 @@ def run(method, stage, config: RunConfig, log=print):
         keras.utils.set_random_seed(config.seed)
     set_precision(config.mixed_precision)
     strategy = make_strategy(config.strategy)
-    if worker_role(strategy)[2]:
+    chief = worker_role(strategy)[2]
+    created = missing_folders(config.run_dir) if chief else []
+    if chief:
         os.makedirs(config.run_dir, exist_ok=True)
     previous = None
     task = None
     for name in stages:
-        if previous is None:
-            with strategy.scope():
-                previous = build_task_chain(method, name, config, log=log)
-        task = train_stage(method, name, config, previous, strategy, log=log)
+        sdir = stage_dir(config.run_dir, name)
+        new_stage = not os.path.exists(sdir)
+        try:
+            if previous is None:
+                with strategy.scope():
+                    previous = build_task_chain(method, name, config, log=log)
+            task = train_stage(method, name, config, previous, strategy, log=log)
+        except BaseException:
+            # Stopped before a first checkpoint: no empty stage/run folders or lone event logs.
+            if new_stage and not _has_checkpoint(sdir):
+                shutil.rmtree(sdir, ignore_errors=True)
+            if created and not _has_checkpoint(config.run_dir):
+                remove_folders(created, contents=True)
+            raise
         previous[name] = task
     return task
