@@ -35,11 +35,12 @@ and a window with another shortest exposure still gets exactly its own features.
 
 import dataclasses
 import math
+from typing import Any, Mapping, Optional
 
 import numpy as np
 
 from hdrkeras.errors import ConfigError
-from hdrkeras.methods.base import InputSpec, Method, register
+from hdrkeras.methods.base import InputSpec, Method, OptimizerSettings, Stage, register
 from hdrkeras.methods.streaming import StreamingModel
 
 DEFAULT_SENSITIVITY = 15.0
@@ -64,10 +65,16 @@ class DeAltHDROptions:
 
     Attributes:
       sensitivity: s of the FGMA mask (0 = pure flow warping; official default 15) used
-        for validation, reconstruction and the self-supervised stage.
+        for reconstruction and the self-supervised stage.
+      real_records: clip records of unlabelled real alternating-exposure video for the
+        `selfsup` stage (make_tfrecord --kind video of a frame folder with exposures);
+        None = --train_records.
+      network: DeAltHDR constructor arguments of the trained model (None = official).
     """
 
     sensitivity: float = DEFAULT_SENSITIVITY
+    real_records: Optional[str] = None
+    network: Optional[Mapping[str, Any]] = None
 
     def __post_init__(self):
         check_sensitivity_value(self.sensitivity)
@@ -87,9 +94,64 @@ class DeAltHDRMethod(Method):
                               "almost everywhere)"),)
     Options = DeAltHDROptions
     official_networks = {"network": "dealthdr"}
-    stages = ()
     # reconstruct/video.py runs a .keras dealthdr model through `streaming_model`.
     streams_keras_models = True
+
+    def __init__(self):
+        # Official schedules (options/DeAltHDR.yml, options/DeAltHDR_Real.yml), scaled by
+        # --steps; see hdrkeras.methods.dealthdr_recipe.
+        self.stages = (
+            Stage("supervised", self._supervised_task, steps=200_000, batch_size=6,
+                  patch_size=128, learning_rate=4e-4,
+                  optimizer=OptimizerSettings("adam", 0.9, 0.99, 1e-8, clip_global_norm=5.0,
+                                              schedule="cosine", warmup_steps=4000,
+                                              min_learning_rate=1e-7)),
+            Stage("selfsup", self._selfsup_task, steps=50_000, batch_size=2,
+                  patch_size=128, learning_rate=1e-5,
+                  optimizer=OptimizerSettings("adamw", 0.9, 0.99, 1e-8, weight_decay=1e-4,
+                                              clip_global_norm=5.0, schedule="cosine",
+                                              warmup_steps=0, min_learning_rate=1e-7)),
+        )
+
+    def _supervised_task(self, options, previous):
+        from hdrkeras.methods.dealthdr_recipe import SupervisedTask
+
+        opts = self.parse_options(options)
+        return SupervisedTask(self.build_inference_model(opts.network))
+
+    def _selfsup_task(self, options, previous):
+        """Student and EMA teacher start from the supervised stage's weights (the official
+        loads net_g_latest of the supervised run into both)."""
+        from hdrkeras.methods.dealthdr_recipe import SelfSupervisedTask, teacher_of
+
+        opts = self.parse_options(options)
+        model = self.build_inference_model(opts.network)
+        before = (previous or {}).get("supervised")
+        if before is not None:
+            model.set_weights(before.model.get_weights())
+        teacher = teacher_of(model, lambda: self.build_inference_model(opts.network))
+        return SelfSupervisedTask(model, teacher, opts.sensitivity)
+
+    def train_dataset(self, stage_name, config, hp, previous):
+        """supervised: 5-frame windows of clip records with ground truth on every frame;
+        selfsup: 5-frame windows of unlabelled clip records (--real_records)."""
+        from hdrkeras.data.video_pipeline import video_train_dataset
+
+        opts = self.parse_options(config.method_options)
+        supervised = stage_name == "supervised"
+        records = config.train_records if supervised else (opts.real_records
+                                                           or config.train_records)
+        ds = video_train_dataset(records, hp["batch_size"], hp["patch_size"],
+                                 num_frames=self.num_frames,
+                                 require_valid="all" if supervised else None,
+                                 deterministic=config.deterministic, seed=config.seed)
+        if supervised:
+            return ds
+        return ds.map(lambda b: {"ldr": b["ldr"], "exposures": b["exposures"]})
+
+    def val_dataset(self, config):
+        """None: score video models with `reconstruct/evaluate.py --video`."""
+        return None
 
     def build_inference_model(self, config=None):
         """`DeAltHDRVideo`; `config` holds `DeAltHDR` constructor arguments (e.g. dim)."""
