@@ -1,5 +1,6 @@
 """python -m hdrkeras.bench --method NAME --size HxW[,HxW...] [--batch B] [--frames T]
-[--threads N] [--runs R] [--warmup W] [--tile T --overlap O] [--train [--stage S]] [--json]
+[--threads N] [--runs R] [--warmup W] [--tile T --overlap O] [--train [--stage S]]
+[--sensitivity S] [--streaming] [--json]
 
 Prints the model's parameter count, the median time of `--runs` inference calls (or, with
 --train, optimiser steps) after `--warmup` untimed ones, and the peak memory of the timed
@@ -27,6 +28,10 @@ flags.DEFINE_integer("overlap", 32, "Tile overlap.")
 flags.DEFINE_bool("train", False, "Time a training step instead of inference.")
 flags.DEFINE_bool("xla", False, "Compile the inference function with XLA (jit_compile).")
 flags.DEFINE_string("stage", None, "Training stage for --train (default: the last).")
+flags.DEFINE_float("sensitivity", None, "Value of the model's sensitivity input (DeAltHDR; "
+                   "default: the method's, 15).")
+flags.DEFINE_bool("streaming", False, "Time the method's streaming model per output frame "
+                  "(per-frame and per-pair work reused between windows).")
 flags.DEFINE_bool("json", False, "Print one JSON line per measurement.")
 flags.DEFINE_bool("isolate", True, "Measure each size in a fresh subprocess.")
 FLAGS = flags.FLAGS
@@ -47,7 +52,8 @@ def main(argv):
                          batch=FLAGS.batch, frames=FLAGS.frames, threads=FLAGS.threads,
                          runs=FLAGS.runs, warmup=FLAGS.warmup, tile=FLAGS.tile,
                          overlap=FLAGS.overlap, train=FLAGS.train, stage=FLAGS.stage,
-                         xla=FLAGS.xla)
+                         xla=FLAGS.xla, sensitivity=FLAGS.sensitivity,
+                         streaming=FLAGS.streaming)
         result = measure_isolated(spec) if FLAGS.isolate else measure(spec)
         print(json.dumps(result) if FLAGS.json else format_result(result), flush=True)
     return 0

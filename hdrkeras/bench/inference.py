@@ -41,6 +41,10 @@ class BenchSpec:
       xla: compile the inference function with XLA (jit_compile).
       stage: training stage for `train` (None = the method's last stage).
       seed: seed of the random inputs.
+      sensitivity: value of a model's `sensitivity` input (DeAltHDR; None = its default).
+      streaming: time the method's streaming model per output frame on a sequence of
+        random frames (per-frame / per-pair work reused between windows) instead of one
+        window per call.
     """
 
     method: str = None
@@ -58,6 +62,8 @@ class BenchSpec:
     xla: bool = False
     stage: str = None
     seed: int = 0
+    sensitivity: float = None
+    streaming: bool = False
 
 
 def parse_size(text):
@@ -181,6 +187,49 @@ def _inference_target(spec):
     return predictor, int(model.count_params()), frames, spec.method
 
 
+def _is_video(spec):
+    from hdrkeras import methods
+
+    return bool(spec.method) and methods.get(spec.method).kind == "video"
+
+
+def _alternating(batch, frames):
+    """Video exposures [B, T]: short 1 / long 8 alternating (DeAltHDR's EV-2 / EV+1)."""
+    return np.tile(np.where(np.arange(frames) % 2, 8.0, 1.0).astype(np.float32), (batch, 1))
+
+
+def _streaming_target(spec):
+    """(callable computing the next output frame of a stream, parameter count, frames).
+
+    The sequence is long enough that every timed frame is in the steady state: one new
+    frame's encoder features and the new frame pairs' flows per output frame."""
+    from hdrkeras import methods
+    from hdrkeras.data.video_sequence import VideoSequence
+    from hdrkeras.methods.streaming import stream
+
+    if not spec.method or spec.tile or spec.batch != 1:
+        raise ConfigError("--streaming needs --method, batch 1 and no --tile")
+    method = methods.get(spec.method)
+    if not hasattr(method, "streaming_model"):
+        raise ConfigError(f"method {spec.method!r} has no streaming model")
+    model = method.build_inference_model() if method.stages else None
+    size = method.num_frames or 3
+    config = {"model": model} if model is not None else {}
+    if spec.sensitivity is not None:
+        config["sensitivity"] = spec.sensitivity
+    streaming = method.streaming_model(config)
+    length = spec.warmup + spec.runs + size
+    rng = np.random.default_rng(spec.seed)
+    frames = [rng.uniform(0.0, 1.0, (spec.height, spec.width, 3)).astype(np.float32)
+              for _ in range(length)]
+    seq = VideoSequence("bench", frames, _alternating(1, length)[0].tolist())
+    outputs = stream(streaming, seq)
+    for _ in range(size // 2 + 1):  # the edge windows before the steady state
+        next(outputs)
+    params = int(model.count_params()) if model is not None else 0
+    return (lambda: next(outputs)), params, size
+
+
 def _train_target(spec):
     """(callable() running one optimiser step, trainable parameter count, frames, stage)."""
     import tensorflow as tf
@@ -240,14 +289,28 @@ def measure(spec):
             raise ConfigError("--train needs --method, not --model")
         fn, params, frames, stage = _train_target(spec)
         result["stage"] = stage
+    elif spec.streaming:
+        fn, params, frames = _streaming_target(spec)
+        result["streaming"] = True
+        result["sensitivity"] = spec.sensitivity
     else:
         from hdrkeras.tiling import run_tiled
+        from hdrkeras.video_inference import extra_input_values
 
         predictor, params, frames, _ = _inference_target(spec)
         ldr, exposures = random_inputs(spec.batch, frames, spec.height, spec.width, spec.seed)
+        if _is_video(spec):
+            exposures = _alternating(spec.batch, frames)
+        extra = extra_input_values(predictor, {"sensitivity": spec.sensitivity})
+        if extra:
+            result["sensitivity"] = extra.get("sensitivity")
+
+        def run(x, t):
+            return predictor(x, t, **{k: np.full([len(x)], v, np.float32)
+                                      for k, v in extra.items()})
 
         def fn():
-            return run_tiled(predictor, ldr, exposures, tile=spec.tile, overlap=spec.overlap)
+            return run_tiled(run, ldr, exposures, tile=spec.tile, overlap=spec.overlap)
     result["frames"] = frames
     result["params"] = params
     result.update(time_runs(fn, spec.warmup, spec.runs))
@@ -275,6 +338,8 @@ def format_result(r):
     params = "?" if r["params"] is None else f"{r['params']:,}"
     what = (f"train step ({r['stage']})" if r["mode"] == "train" else
             "inference" + (f" tiled {r['tile']}/{r['overlap']}" if r.get("tile") else "")
+            + (" streaming (per output frame)" if r.get("streaming") else "")
+            + (f" s={r['sensitivity']:g}" if r.get("sensitivity") is not None else "")
             + (" XLA" if r.get("xla") else ""))
     return (f"{r['method']}  params {params}  input {r['batch']}x{r['frames']}x"
             f"{r['height']}x{r['width']}x3  threads {r['threads'] or 'default'}  {r['device']}\n"
