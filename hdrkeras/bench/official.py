@@ -31,11 +31,17 @@ class OfficialModel:
       path: file inside the checkout (cszhilu1998/SelfHDR layout).
       class_name: the nn.Module built with its default arguments, as SelfHDR does.
       params: its parameter count at those defaults.
+      kwargs: constructor arguments where the class has no defaults (DeAltHDR: its
+        options/DeAltHDR.yml), as a tuple of (name, value).
+      video: the forward takes one [1, 5, 6, H, W] window (DeAltHDR) instead of three
+        [1, 6, H, W] frames.
     """
 
     path: str
     class_name: str
     params: int
+    kwargs: tuple = ()
+    video: bool = False
 
 
 # SelfHDR's models/ carries all four backbones at their official defaults.
@@ -44,6 +50,29 @@ OFFICIAL_MODELS = {
     "fshdr": OfficialModel("models/fshdr.py", "FSHDR", 1_833_603),
     "hdr_transformer": OfficialModel("models/hdr_transformer.py", "HDRTransformer", 1_222_113),
     "sctnet": OfficialModel("models/sctnet.py", "SCTNet", 994_555),
+    # Goodenough8216/DeAltHDR (v1.4.2) at options/DeAltHDR.yml; three SpyNets built, one used.
+    "dealthdr": OfficialModel(
+        "basicsr/models/archs/dealthdr_arch.py", "DeAltHDR", 15_087_824,
+        kwargs=(("inp_channels", 3), ("out_channels", 3), ("dim", 32),
+                ("Enc_blocks", [2, 4, 6]), ("Middle_blocks", 6), ("Dec_blocks", [6, 4, 2]),
+                ("num_heads_blks", [1, 2, 4, 8]), ("num_refinement_blocks", 1),
+                ("ffn_expansion_factor", 2.5), ("bias", False),
+                ("LayerNorm_type", "WithBias"),
+                ("encoder1_attn_type1", "ReducedAttn"), ("encoder1_attn_type2", "ReducedAttn"),
+                ("encoder2_attn_type1", "ReducedAttn"), ("encoder2_attn_type2", "ReducedAttn"),
+                ("encoder3_attn_type1", "Channel"), ("encoder3_attn_type2", "Channel"),
+                ("decoder1_attn_type1", "Channel"), ("decoder1_attn_type2", "Channel"),
+                ("decoder2_attn_type1", "Channel"), ("decoder2_attn_type2", "Channel"),
+                ("decoder3_attn_type1", "Channel"), ("decoder3_attn_type2", "Channel"),
+                ("encoder1_ffw_type", "FFW"), ("encoder2_ffw_type", "FFW"),
+                ("encoder3_ffw_type", "GFFW"), ("decoder1_ffw_type", "GFFW"),
+                ("decoder2_ffw_type", "GFFW"), ("decoder3_ffw_type", "GFFW"),
+                ("latent_attn_type1", "FHR"), ("latent_attn_type2", "Channel"),
+                ("latent_ffw_type", "GFFW"), ("refinement_attn_type1", "ReducedAttn"),
+                ("refinement_attn_type2", "ReducedAttn"), ("refinement_ffw_type", "GFFW"),
+                ("use_both_input", True), ("num_frames_tocache", 4),
+                ("use_dual_encoder", True)),
+        video=True),
 }
 
 
@@ -121,34 +150,43 @@ def official_class(repo, method, torch):
 
 
 def measure_official(repo, method, height=256, width=256, threads=None, runs=3, warmup=1,
-                     seed=0):
+                     seed=0, sensitivity=None):
     """Times the official network's forward on CPU; returns a `format_result` dict."""
     if runs < 1 or warmup < 0:
         raise ConfigError(f"--runs must be >= 1 and --warmup >= 0, got {runs}, {warmup}")
     torch = _import_torch()
     if threads:
         torch.set_num_threads(int(threads))
-    net = official_class(repo, method, torch)().eval()
     entry = OFFICIAL_MODELS[method]
+    net = official_class(repo, method, torch)(**dict(entry.kwargs)).eval()
     params = int(sum(p.numel() for p in net.parameters()))
     if params != entry.params:
         raise DataError(f"{os.path.join(repo, entry.path)}: {entry.class_name}() has "
                         f"{params:,} parameters, the official default has {entry.params:,}: "
                         f"not the official network")
     rng = np.random.default_rng(seed)
-    frames = [torch.from_numpy(rng.uniform(0, 1, (1, 6, height, width)).astype(np.float32))
-              for _ in range(3)]
+    extra = {}
+    if entry.video:  # one 5-frame window per output frame, at the official test settings
+        s = 15.0 if sensitivity is None else float(sensitivity)
+        frames = [torch.from_numpy(rng.uniform(0, 1, (1, 5, 6, height, width))
+                                   .astype(np.float32))]
+        kwargs = {"exposure_type": "long", "training_mode": "mixed", "sensitivity": s}
+        extra = {"frames": 5, "sensitivity": s}
+    else:
+        frames = [torch.from_numpy(rng.uniform(0, 1, (1, 6, height, width)).astype(np.float32))
+                  for _ in range(3)]
+        kwargs = {}
 
     def forward():
         with torch.no_grad():
-            return net(*frames)
+            return net(*frames, **kwargs)
 
     return {
         "method": f"official {method} (PyTorch {torch.__version__})", "backbone": method,
         "implementation": "official", "mode": "inference",
         "height": height, "width": width, "batch": 1, "frames": 3, "params": params,
         "threads": threads, "tile": None, "overlap": None, "runs": runs, "warmup": warmup,
-        "xla": False, "device": "CPU", **time_runs(forward, warmup, runs),
+        "xla": False, "device": "CPU", **extra, **time_runs(forward, warmup, runs),
     }
 
 
@@ -161,7 +199,8 @@ def main(argv):
     if not f.repo or not f.method:
         raise ConfigError("give --repo CHECKOUT and --method NAME")
     height, width = parse_size(f.size)
-    result = measure_official(f.repo, f.method, height, width, f.threads, f.runs, f.warmup)
+    result = measure_official(f.repo, f.method, height, width, f.threads, f.runs, f.warmup,
+                              sensitivity=f.sensitivity)
     print(json.dumps(result) if f.json else format_result(result), flush=True)
     return 0
 
@@ -175,6 +214,7 @@ if __name__ == "__main__":
     flags.DEFINE_integer("threads", None, "torch intra-op threads (default: torch's choice).")
     flags.DEFINE_integer("runs", 3, "Timed runs (median reported).")
     flags.DEFINE_integer("warmup", 1, "Untimed warm-up runs.")
+    flags.DEFINE_float("sensitivity", None, "DeAltHDR's s (default 15).")
     flags.DEFINE_bool("json", False, "Print one JSON line.")
     from hdrkeras import cli
 
