@@ -27,7 +27,8 @@ def test_registry_rejects_duplicates_and_names_the_known_entries():
 
 def test_methods_and_backbones_are_registered():
     assert {"esbn", "sctnet", "selfhdr", "ahdrnet", "fshdr", "hdr_transformer",
-            "reference_only", "classical_merge"} == set(methods.names())
+            "reference_only", "classical_merge", "video_reference_only",
+            "video_classical_merge", "dealthdr"} == set(methods.names())
     assert BACKBONES.names() == ["ahdrnet", "fshdr", "hdr_transformer", "sctnet"]
     with pytest.raises(ConfigError, match="No backbone named 'unet'; known: ahdrnet"):
         get_backbone("unet")
