@@ -92,6 +92,12 @@ def _check_extra(name, takes, extra):
                               f"{', '.join(takes) or 'none'})")
 
 
+def extra_input_values(predictor, extra):
+    """{name: float} for each extra input of a Predictor: given in `extra` (None = not
+    given), else the default option of the model's method (see `streaming_model`)."""
+    return _extra_values(predictor.name, predictor.extra_names, dict(extra or {}))
+
+
 def _extra_values(name, takes, extra):
     """Values of the extra inputs `takes` of model `name`: given (validated by the
     method's option of the same name), else that option's default."""
