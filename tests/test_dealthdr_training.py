@@ -80,6 +80,7 @@ def _steps(method, stage_name, task, batch, steps, lr):
     return losses
 
 
+@pytest.mark.slow  # eager 5-window steps: ~2.5 min on 2 busy cores
 def test_supervised_steps_lower_the_loss(method, clip):
     task = SupervisedTask(method.build_inference_model(TINY), seed=1)
     before, logs, _ = task.loss(clip, training=False)  # s = 15, fixed
@@ -89,6 +90,7 @@ def test_supervised_steps_lower_the_loss(method, clip):
     assert float(after) < 0.9 * float(before)
 
 
+@pytest.mark.slow  # ~2 min on 2 busy cores
 def test_selfsup_steps_lower_the_loss_and_move_the_ema_teacher(method, clip):
     student = method.build_inference_model(TINY)
     teacher = teacher_of(student, lambda: method.build_inference_model(TINY))
