@@ -43,6 +43,9 @@ flags.DEFINE_bool("lanhdr", False, "Also report LAN-HDR's official protocol (GT 
 flags.DEFINE_integer("frames", None, "Window size for a model that does not fix it.", **_F)
 flags.DEFINE_integer("num_exposures", None, "Exposure levels the --model was trained for.",
                      **_F)
+flags.DEFINE_float("sensitivity", None, "DeAltHDR's FGMA sensitivity s >= 0 (0 = pure "
+                   "flow warping, faster; default: the method's, 15); same as "
+                   "--extra_input sensitivity=S.", **_F)
 flags.DEFINE_multi_string("extra_input", [], "NAME=VALUE of a scalar extra input the "
                           "--model declares, e.g. sensitivity=15 (DeAltHDR); repeatable.",
                           **_F)
@@ -69,6 +72,8 @@ def main(argv):
         raise ConfigError(f"{len(FLAGS.ground_truth)} --ground_truth folders for "
                           f"{len(FLAGS.input)} --input folders")
     extra = video_inference.parse_extra_inputs(FLAGS.extra_input)
+    if FLAGS.sensitivity is not None:
+        extra["sensitivity"] = FLAGS.sensitivity
     sequences = []
     for k, folder in enumerate(FLAGS.input):
         gt = FLAGS.ground_truth[k] if FLAGS.ground_truth else os.path.join(folder, "gt")

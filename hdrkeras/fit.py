@@ -48,6 +48,10 @@ flags.DEFINE_string("vgg_weights", None, "Local VGG ImageNet weights file (perce
                     **_F)
 flags.DEFINE_float("perceptual_weight", None,
                    "Perceptual loss weight (method default if unset).", **_F)
+flags.DEFINE_float("sensitivity", None, "DeAltHDR: FGMA sensitivity of the selfsup stage "
+                   "(default 15).", **_F)
+flags.DEFINE_string("real_records", None, "DeAltHDR: clip records of unlabelled real video "
+                    "for the selfsup stage (default: --train_records).", **_F)
 flags.DEFINE_string("backbone", None,
                     "Backbone network for methods that take one (SelfHDR).", **_F)
 flags.DEFINE_integer("exposures", None,
@@ -69,8 +73,8 @@ def main(argv):
     except KeyError as e:  # an unknown name is the user's error, not a bug
         raise ConfigError(str(e.args[0])) from None
     options = {k: getattr(FLAGS, k) for k in ("vgg_weights", "perceptual_weight", "backbone",
-                                              "exposures",
-                         "independent_windows")
+                                              "exposures", "independent_windows",
+                                              "sensitivity", "real_records")
                if getattr(FLAGS, k) is not None}
     config = RunConfig(
         run_dir=FLAGS.run_dir or os.path.join("runs", method.name),

@@ -3,6 +3,8 @@
 [--max_memory_gb G]] [--train [--stage S]] [--json]
 python -m hdrkeras.bench --method lanhdr --exposures {2,3} [--streaming]
 [--official_repo LAN-HDR_CHECKOUT] --size 256x256 --threads 2 --json
+python -m hdrkeras.bench --method dealthdr --sensitivity S [--streaming]
+[--official_repo DEALTHDR_CHECKOUT] --size 256x256 --threads 2 --json
 
 Prints the model's parameter count, the median time of `--runs` inference calls (or, with
 --train, optimiser steps) after `--warmup` untimed ones, and the peak memory of the timed
@@ -33,6 +35,8 @@ flags.DEFINE_float("max_memory_gb", 4.0, "Memory budget of --auto_tile (GB).")
 flags.DEFINE_bool("train", False, "Time a training step instead of inference.")
 flags.DEFINE_bool("xla", False, "Compile the inference function with XLA (jit_compile).")
 flags.DEFINE_string("stage", None, "Training stage for --train (default: the last).")
+flags.DEFINE_float("sensitivity", None, "Value of the model's sensitivity input (DeAltHDR; "
+                   "default: the method's, 15).")
 flags.DEFINE_bool("json", False, "Print one JSON line per measurement.")
 flags.DEFINE_bool("isolate", True, "Measure each size in a fresh subprocess.")
 flags.DEFINE_integer("exposures", None, "Exposure levels of a video method (LAN-HDR: 2 or 3).")
@@ -41,7 +45,8 @@ flags.DEFINE_bool("streaming", False,
                   "per-frame work shared between consecutive windows.")
 flags.DEFINE_string("official_repo", None,
                     "Also time the official PyTorch model from this local checkout in the "
-                    "same run (LAN-HDR: haesoochung/LAN-HDR), in its own process.")
+                    "same run (LAN-HDR: haesoochung/LAN-HDR; DeAltHDR: "
+                    "Goodenough8216/DeAltHDR), in its own process.")
 flags.DEFINE_integer("official_runs", 3, "Timed runs of the official model.")
 FLAGS = flags.FLAGS
 
@@ -65,6 +70,8 @@ def official_isolated(height, width):
            str(FLAGS.official_runs), "--warmup", str(FLAGS.warmup), "--json"]
     if FLAGS.threads:
         cmd += ["--threads", str(FLAGS.threads)]
+    if FLAGS.sensitivity is not None:
+        cmd += ["--sensitivity", str(FLAGS.sensitivity)]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
     if proc.returncode != 0 or not lines:
@@ -89,6 +96,7 @@ def main(argv):
                          overlap=FLAGS.overlap, train=FLAGS.train, stage=FLAGS.stage,
                          xla=FLAGS.xla, auto_tile=FLAGS.auto_tile,
                          max_memory_gb=FLAGS.max_memory_gb, exposures=FLAGS.exposures,
+                         sensitivity=FLAGS.sensitivity,
                          streaming=FLAGS.streaming)
         result = measure_isolated(spec) if FLAGS.isolate else measure(spec)
         print(json.dumps(result) if FLAGS.json else format_result(result), flush=True)

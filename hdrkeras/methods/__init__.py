@@ -5,7 +5,7 @@ package fills it by importing every method module explicitly (no file scanning),
 method that fails to import fails loudly here. A new method is one more line below.
 """
 
-from hdrkeras.methods import (baselines, esbn, lanhdr, selfhdr,  # noqa: F401
+from hdrkeras.methods import (baselines, dealthdr, esbn, lanhdr, selfhdr,  # noqa: F401
                               supervised, video_baselines)
 from hdrkeras.methods.base import METHODS, Method, register  # noqa: F401
 

@@ -358,8 +358,8 @@ class LanHdrMethod(Method):
 
     def streaming_model(self, config=None, model=None):
         """A `LanHdrStreaming` around `model` (a video model of this method or a LanHdr),
-        or a fresh one built from `config`."""
-        model = model if model is not None else self.build_inference_model(config)
+        or a fresh one built from `config` (LAN-HDR takes no extra inputs)."""
+        model = model if model is not None else self.build_inference_model(config or None)
         return LanHdrStreaming(_window_net(model))
 
     # --- official checkpoints (python -m hdrkeras.convert --method lanhdr) ---
