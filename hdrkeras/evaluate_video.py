@@ -2,6 +2,7 @@ r"""Scores video models on sequences with ground truth, beside the two video bas
 
   python -m hdrkeras.evaluate_video --model exports/lanhdr --input SEQ1/ --input SEQ2/ \
       --exposures 1,4 [--lanhdr] [--out eval/]
+  python -m hdrkeras.evaluate_video --model lanhdr.keras --dataset SYNTHETIC_VIDEO_ROOT
   python reconstruct/evaluate.py --video ...        (the same tool)
 
 Each --input is a folder of LDR frames with its linear ground truth (.hdr/.exr, the
@@ -26,6 +27,9 @@ flags.DEFINE_multi_string("model", [], "Video window model (SavedModel dir or .k
                           "repeatable.", **_F)
 flags.DEFINE_multi_string("method", [], "Weight-free video method to score; repeatable.", **_F)
 flags.DEFINE_multi_string("input", [], "Sequence folder of LDR frames; repeatable.", **_F)
+flags.DEFINE_string("dataset", None, "A video dataset root with ground truth instead of "
+                    "--input (any layout hdrkeras.data.video_sources reads, e.g. our "
+                    "synthetic HDR video).", **_F)
 flags.DEFINE_multi_string("ground_truth", [], "Ground-truth folder of each --input, in order "
                           "(default INPUT/gt).", **_F)
 flags.DEFINE_string("exposures", None, "Relative exposure times (1,4 or 1,4,16), a .txt "
@@ -39,6 +43,9 @@ flags.DEFINE_bool("lanhdr", False, "Also report LAN-HDR's official protocol (GT 
 flags.DEFINE_integer("frames", None, "Window size for a model that does not fix it.", **_F)
 flags.DEFINE_integer("num_exposures", None, "Exposure levels the --model was trained for.",
                      **_F)
+flags.DEFINE_float("sensitivity", None, "DeAltHDR's FGMA sensitivity s >= 0 (0 = pure "
+                   "flow warping, faster; default: the method's, 15); same as "
+                   "--extra_input sensitivity=S.", **_F)
 flags.DEFINE_multi_string("extra_input", [], "NAME=VALUE of a scalar extra input the "
                           "--model declares, e.g. sensitivity=15 (DeAltHDR); repeatable.",
                           **_F)
@@ -58,18 +65,26 @@ def main(argv):
         raise ConfigError(f"unexpected arguments: {' '.join(argv[1:])}")
     tiling.tool_tile(FLAGS.tile)
     checks.positive_float("--max_memory_gb", FLAGS.max_memory_gb)
-    if not FLAGS.input:
-        raise ConfigError("--input is required (a folder of frames with ground truth)")
+    if not FLAGS.input and not FLAGS.dataset:
+        raise ConfigError("--input (a folder of frames with ground truth) or --dataset is "
+                          "required")
     if FLAGS.ground_truth and len(FLAGS.ground_truth) != len(FLAGS.input):
         raise ConfigError(f"{len(FLAGS.ground_truth)} --ground_truth folders for "
                           f"{len(FLAGS.input)} --input folders")
     extra = video_inference.parse_extra_inputs(FLAGS.extra_input)
+    if FLAGS.sensitivity is not None:
+        extra["sensitivity"] = FLAGS.sensitivity
     sequences = []
     for k, folder in enumerate(FLAGS.input):
         gt = FLAGS.ground_truth[k] if FLAGS.ground_truth else os.path.join(folder, "gt")
         if not os.path.isdir(gt):
             raise ConfigError(f"{gt}: ground-truth folder of {folder} does not exist")
         sequences.append(folder_sequence(folder, FLAGS.exposures, gt))
+    if FLAGS.dataset:
+        from hdrkeras.data.video_sources import video_sequences
+
+        sequences += video_sequences(FLAGS.dataset, split="test",
+                                     num_exposures=FLAGS.num_exposures)
     models = []
     for path in FLAGS.model:
         print(f"loading {path}", flush=True)

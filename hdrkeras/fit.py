@@ -2,6 +2,7 @@
 
   python -m hdrkeras.fit --method esbn --stage all --steps 300
   python -m hdrkeras.fit --method sctnet --vgg_weights ~/vgg16_notop.h5
+  python -m hdrkeras.fit --method lanhdr --exposures 3 --vgg_weights ~/vgg19.h5
 
 (`python train/fit.py ...` is the same tool.) Rerunning the same command after an
 interruption resumes from the last checkpoint.
@@ -47,8 +48,17 @@ flags.DEFINE_string("vgg_weights", None, "Local VGG ImageNet weights file (perce
                     **_F)
 flags.DEFINE_float("perceptual_weight", None,
                    "Perceptual loss weight (method default if unset).", **_F)
+flags.DEFINE_float("sensitivity", None, "DeAltHDR: FGMA sensitivity of the selfsup stage "
+                   "(default 15).", **_F)
+flags.DEFINE_string("real_records", None, "DeAltHDR: clip records of unlabelled real video "
+                    "for the selfsup stage (default: --train_records).", **_F)
 flags.DEFINE_string("backbone", None,
                     "Backbone network for methods that take one (SelfHDR).", **_F)
+flags.DEFINE_integer("exposures", None,
+                     "Alternating exposure levels of a video method (LAN-HDR: 2 or 3).", **_F)
+flags.DEFINE_bool("independent_windows", None,
+                  "LAN-HDR: crop/augment its two training windows independently (the "
+                  "official loader) instead of sharing one transform.", **_F)
 flags.mark_flag_as_required("method", flag_values=FLAGS)
 
 
@@ -62,7 +72,9 @@ def main(argv):
         method = methods.get(FLAGS.method)
     except KeyError as e:  # an unknown name is the user's error, not a bug
         raise ConfigError(str(e.args[0])) from None
-    options = {k: getattr(FLAGS, k) for k in ("vgg_weights", "perceptual_weight", "backbone")
+    options = {k: getattr(FLAGS, k) for k in ("vgg_weights", "perceptual_weight", "backbone",
+                                              "exposures", "independent_windows",
+                                              "sensitivity", "real_records")
                if getattr(FLAGS, k) is not None}
     config = RunConfig(
         run_dir=FLAGS.run_dir or os.path.join("runs", method.name),

@@ -68,4 +68,6 @@ def keras_predictor(model, source, name, xla=False):
 
     extra = [t.name for t in model.inputs
              if getattr(t, "name", "") and t.name not in ("ldr", "exposures")]
-    return Predictor(fn, source, num_frames, name, extra, method=model.name)
+    predictor = Predictor(fn, source, num_frames, name, extra, method=model.name)
+    predictor.keras_model = model  # for methods that stream it (video_inference)
+    return predictor

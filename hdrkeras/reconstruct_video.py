@@ -40,6 +40,9 @@ flags.DEFINE_integer("frames", None, "Window size for a model or method that doe
                      "it (video_classical_merge: 3 for 2 exposures, 5 for 3).", **_F)
 flags.DEFINE_integer("num_exposures", None, "Exposure levels the --model was trained for "
                      "(checked against the input; default: the SavedModel's metadata).", **_F)
+flags.DEFINE_float("sensitivity", None, "DeAltHDR's FGMA sensitivity s >= 0 (0 = pure "
+                   "flow warping, faster; default: the method's, 15); same as "
+                   "--extra_input sensitivity=S.", **_F)
 flags.DEFINE_multi_string("extra_input", [], "NAME=VALUE of a scalar extra input the "
                           "--model declares, e.g. sensitivity=15 (DeAltHDR); repeatable.",
                           **_F)
@@ -65,6 +68,8 @@ def main(argv):
         if not FLAGS[name].value:
             raise ConfigError(f"--{name} is required")
     extra = video_inference.parse_extra_inputs(FLAGS.extra_input)
+    if FLAGS.sensitivity is not None:
+        extra["sensitivity"] = FLAGS.sensitivity
     video_inference.check_output_dir(FLAGS.out, FLAGS.format)
     sequence = folder_sequence(FLAGS.input, FLAGS.exposures)
     print(f"loading {FLAGS.model or FLAGS.method}", flush=True)

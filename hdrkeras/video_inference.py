@@ -40,18 +40,24 @@ def streaming_model(model=None, method=None, config=None, num_frames=None, num_e
     """A StreamingModel from exactly one of `model` (path: SavedModel / .keras window model)
     or `method` (a registered weight-free method).
 
+    A `.keras` model of a method that streams its own models (`streams_keras_models`,
+    DeAltHDR: encoder features once per frame, flows once per frame pair) runs through
+    the method's `streaming_model`; other models are wrapped per window.
+
     Args:
       config: dict. Method config (e.g. {"num_frames": 5}).
       num_frames: int or None. Window size for a model that does not fix it.
       num_exposures: int or None. Exposure levels the model was trained for (checked
         against the sequence); when absent, a SavedModel's metadata `num_exposures` or its
         method's `num_exposures` attribute.
-      extra: dict name -> float of scalar extra model inputs (e.g. {"sensitivity": 15}).
+      extra: dict name -> float of scalar extra model inputs (e.g. {"sensitivity": 15});
+        None values and missing inputs take the default option of the model's method.
     """
     from hdrkeras import inference
 
     if bool(model) == bool(method):
         raise ConfigError("give exactly one of --model PATH or --method NAME")
+    extra = {k: v for k, v in dict(extra or {}).items() if v is not None}
     if method:
         from hdrkeras import methods
 
@@ -60,13 +66,14 @@ def streaming_model(model=None, method=None, config=None, num_frames=None, num_e
         except KeyError as e:
             raise ConfigError(str(e.args[0])) from None
         if hasattr(m, "streaming_model"):
-            if extra:
-                raise ConfigError(f"method {method!r} takes no extra inputs, got "
-                                  f"{', '.join(sorted(extra))}")
-            return m.streaming_model(config)
+            _check_extra_names(m.name, [spec.name for spec in m.extra_inputs], extra)
+            return m.streaming_model(dict(config or {}, **extra))
         predictor = inference.from_method(method, config)
     else:
         predictor = inference.load_model(model)
+        own = _method_streaming(predictor, extra)
+        if own is not None:
+            return own
         if num_exposures is None:
             num_exposures = _metadata_exposures(predictor)
     _check_extra(predictor, extra or {})
@@ -75,7 +82,62 @@ def streaming_model(model=None, method=None, config=None, num_frames=None, num_e
         raise ConfigError(f"{predictor.name}: the model does not fix its window size; give "
                           f"--frames")
     return WindowModel(predictor, int(n), name=predictor.name, num_exposures=num_exposures,
-                       extra=extra)
+                       extra=_extra_values(predictor.name, predictor.extra_inputs, extra))
+
+
+def _check_extra_names(name, takes, extra):
+    if extra and not takes:
+        raise ConfigError(f"model {name!r} takes no extra inputs, got "
+                          f"{', '.join(sorted(extra))}")
+    for key in extra:
+        if key not in takes:
+            raise ConfigError(f"--{key}: model {name!r} has no {key!r} input (it takes "
+                              f"{', '.join(takes) or 'none'})")
+
+
+def extra_input_values(predictor, extra):
+    """{name: float} for each extra input of a Predictor: given in `extra` (None = not
+    given), else the default option of the model's method (see `streaming_model`)."""
+    return _extra_values(predictor.name, predictor.extra_inputs, dict(extra or {}))
+
+
+def _extra_values(name, takes, extra):
+    """Values of the extra inputs `takes` of model `name`: given (validated by the
+    method's option of the same name), else that option's default."""
+    from hdrkeras import methods
+
+    extra = {k: v for k, v in extra.items() if v is not None}
+    _check_extra_names(name, takes, extra)
+    method = methods.get(name) if name in methods.names() else None
+    out = {}
+    for key in takes:
+        if key in extra:
+            out[key] = float(extra[key])
+            if method is not None:
+                method.parse_options({key: out[key]})
+            continue
+        default = getattr(method.Options(), key, None) if method is not None else None
+        if default is None:
+            raise ConfigError(f"model {name!r} needs its {key!r} input; give --{key}")
+        out[key] = float(default)
+    return out
+
+
+def _method_streaming(predictor, extra):
+    """The registered method's own streaming model around a loaded `.keras` window model
+    that the method knows how to stream (LAN-HDR: per-frame features reused between
+    windows; DeAltHDR: encoder features once per frame, flows once per frame pair) at the
+    given (or default) extra input values, else None (the model runs window by window)."""
+    from hdrkeras import methods
+
+    keras_model = getattr(predictor, "keras_model", None)
+    if keras_model is None or keras_model.name not in methods.names():
+        return None
+    m = methods.get(keras_model.name)
+    if not getattr(m, "streams_keras_models", False):
+        return None
+    values = _extra_values(m.name, [spec.name for spec in m.extra_inputs], extra)
+    return m.streaming_model(values, model=keras_model)
 
 
 def _check_extra(predictor, extra):

@@ -64,11 +64,12 @@ def flip_groups(x):
     return np.concatenate([x[..., i:i + 3][..., ::-1] for i in range(0, x.shape[-1], 3)], -1)
 
 
-def run_saved_model_tf_only(path, ldr, exposures, workdir, extra=None):
+def run_saved_model_tf_only(path, ldr, exposures, workdir, extra=None, catch_invalid=False):
     """Calls serving_default of the SavedModel at `path` in a fresh process that imports
     TensorFlow but not hdrkeras (what TF Serving does). `extra`: dict name -> array of the
     extra inputs the model declares (e.g. {"sensitivity": float32 [B]}). Returns {"hdr",
-    "preview"}."""
+    "preview"}; with `catch_invalid`, {"error": message} when the call raises (bad values or
+    shapes)."""
     workdir = pathlib.Path(workdir)
     extra = dict(extra or {})
     if {"ldr", "exposures"} & set(extra):
@@ -79,10 +80,14 @@ def run_saved_model_tf_only(path, ldr, exposures, workdir, extra=None):
         f"d = np.load({str(workdir / 'in.npz')!r})\n"
         f"m = tf.saved_model.load({str(path)!r})\n"
         "f = m.signatures['serving_default']\n"
-        "out = f(**{k: tf.constant(d[k]) for k in d.files})\n"
+        "try:\n"
+        "    out = f(**{k: tf.constant(d[k]) for k in d.files})\n"
+        "    out = {k: v.numpy() for k, v in out.items()}\n"
+        "except (tf.errors.InvalidArgumentError, ValueError, TypeError) as e:\n"
+        f"    if not {bool(catch_invalid)}: raise\n"
+        "    out = {'error': np.array(str(e))}\n"
         "assert not any(k.startswith('hdrkeras') for k in sys.modules), 'imported hdrkeras'\n"
-        f"np.savez({str(workdir / 'out.npz')!r}, hdr=out['hdr'].numpy(), "
-        "preview=out['preview'].numpy())\n")
+        f"np.savez({str(workdir / 'out.npz')!r}, **out)\n")
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     env.pop("PYTHONPATH", None)
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,

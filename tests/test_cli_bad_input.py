@@ -118,7 +118,7 @@ def test_run_main_one_line_for_own_errors_traceback_for_bugs(capsys):
     (tfrecord_tool, ["--workers", "0"], "--workers"),
     (tfrecord_tool, ["--mode", "patches", "--stride", "0"], "--stride"),
     (evaluate_tool, ["--max_scenes", "0"], "--max_scenes"),
-    (reconstruct_tool, ["--method", "classical_merge", "--tile", "0"], "--tile"),
+    (reconstruct_tool, ["--method", "classical_merge", "--tile", "-1"], "--tile"),
 ])
 def test_option_out_of_range_names_that_one_flag(tool, args, flag, tmp_path, capsys,
                                                  monkeypatch):

@@ -141,8 +141,9 @@ def test_multi_worker_cluster_syncs_chief_writes_and_resumes(tmp_path):
     written = sorted(str(p.relative_to(run_dir)) for p in run_dir.rglob("*"))
     assert "model.keras" in written and "train/done.json" in written
     assert not [p for p in written if "worker" in p], written
-    # A rerun with a longer schedule resumes both workers from the chief's checkpoint.
-    outs = _cluster(tmp_path, run_dir, steps=3)
-    assert all("resuming from" in o and "at step 2" in o for o in outs), outs[1][-2000:]
-    first, second = _digests(outs, 3)
-    assert first == second
+    # Rerunning the command restores both workers from the chief's last checkpoint (the
+    # stage is finished, so nothing more is trained) and they agree again.
+    outs = _cluster(tmp_path, run_dir, steps=2)
+    assert all("resuming from" in o and "at step 2" in o and "already finished" in o
+               for o in outs), outs[1][-2000:]
+    assert _digests(outs, 2) == [first, first]

@@ -259,12 +259,12 @@ def _tiny_esbn(rng):
     scale, batch-norm statistics away from identity), so each output pixel depends on its
     neighbourhood as a trained model's does."""
     from hdrkeras.methods.esbn import build_esbn_inference_model
-    from hdrkeras.models import esbn as nets
+    from hdrkeras.models.esbn import ESBNAlign, ESBNFusion
 
     model = build_esbn_inference_model(
-        nets.ESBNAlign(name="align_low", filters=8, num_res_blocks=1),
-        nets.ESBNAlign(name="align_high", filters=8, num_res_blocks=1),
-        nets.ESBNFusion(name="fusion", filters=8, growth_rate=4, num_dense_layers=2))
+        ESBNAlign(name="align_low", filters=8, num_res_blocks=1),
+        ESBNAlign(name="align_high", filters=8, num_res_blocks=1),
+        ESBNFusion(filters=8, growth_rate=4, num_dense_layers=2))
     for v in model.weights:
         shape = tuple(v.shape)
         if v.path.endswith("kernel"):

@@ -29,7 +29,7 @@ def test_methods_and_backbones_are_registered():
     assert {"esbn", "sctnet", "selfhdr", "ahdrnet", "fshdr", "hdr_transformer",
             "reference_only", "classical_merge"} == {
         n for n in methods.names() if methods.get(n).kind == "image"}
-    assert {"video_reference_only", "video_classical_merge"} <= {
+    assert {"video_reference_only", "video_classical_merge", "lanhdr", "dealthdr"} == {
         n for n in methods.names() if methods.get(n).kind == "video"}
     assert BACKBONES.names() == ["ahdrnet", "fshdr", "hdr_transformer", "sctnet"]
     with pytest.raises(ConfigError, match="No backbone named 'unet'; known: ahdrnet"):

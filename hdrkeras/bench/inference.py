@@ -46,6 +46,12 @@ class BenchSpec:
       xla: compile the inference function with XLA (jit_compile).
       stage: training stage for `train` (None = the method's last stage).
       seed: seed of the random inputs.
+      exposures: alternating exposure levels of a video method (LAN-HDR: 2 or 3); the
+        inputs then alternate 1, 4[, 16] in time (video methods default to 2).
+      sensitivity: value of a model's `sensitivity` input (DeAltHDR; None = its default).
+      streaming: time the method's streaming model on a sequence instead of one window:
+        each timed run is one output frame, with the per-frame (and per-pair) work it
+        shares with the previous window reused (hdrkeras.methods.streaming).
     """
 
     method: str = None
@@ -65,6 +71,9 @@ class BenchSpec:
     xla: bool = False
     stage: str = None
     seed: int = 0
+    exposures: int = None
+    sensitivity: float = None
+    streaming: bool = False
 
 
 def parse_size(text):
@@ -154,6 +163,20 @@ def time_runs(fn, warmup, runs):
     }
 
 
+def _method_config(spec):
+    config = {}
+    if spec.frames:
+        config["num_frames"] = spec.frames
+    if spec.exposures:
+        config["exposures"] = spec.exposures
+    return config or None
+
+
+def video_exposures(frames, levels):
+    """[frames] exposures alternating 1, 4[, 16] (a video method's window)."""
+    return (4.0 ** (np.arange(frames) % int(levels))).astype(np.float32)
+
+
 def _inference_target(spec):
     """(callable(ldr, exposures) -> hdr, parameter count, frames, label)."""
     # Imported here, not at the top: TensorFlow must load after set_threads.
@@ -170,11 +193,50 @@ def _inference_target(spec):
         frames = spec.frames or predictor.num_frames or 3
         return predictor, params, frames, predictor.name
     method = methods.get(spec.method)
-    frames = spec.frames or method.num_frames
-    config = {"num_frames": frames} if spec.frames else None
+    config = _method_config(spec)
     model = method.build_inference_model(config)
+    from hdrkeras.saving import model_num_frames
+
+    frames = model_num_frames(model) or spec.frames or method.num_frames
     predictor = keras_predictor(model, spec.method, spec.method, xla=spec.xla)
     return predictor, int(model.count_params()), frames, spec.method
+
+
+def _is_video(spec):
+    from hdrkeras import methods
+
+    return bool(spec.method) and methods.get(spec.method).kind == "video"
+
+
+def _streaming_target(spec):
+    """(callable computing the next output frame of a stream, parameter count, frames).
+
+    The sequence is long enough that every timed frame is in the steady state: one new
+    frame's per-frame work (encoder features) and the new frame pairs' work (flows) per
+    output frame."""
+    from hdrkeras import methods
+    from hdrkeras.data.video_sequence import VideoSequence
+    from hdrkeras.methods.streaming import stream
+
+    if not spec.method or spec.tile or spec.batch != 1:
+        raise ConfigError("--streaming times a registered method at batch 1, untiled")
+    method = methods.get(spec.method)
+    if not hasattr(method, "streaming_model"):
+        raise ConfigError(f"method {spec.method!r} has no streaming model")
+    model = method.build_inference_model(_method_config(spec)) if method.stages else None
+    extra = {} if spec.sensitivity is None else {"sensitivity": spec.sensitivity}
+    streaming = method.streaming_model(extra, model=model)
+    size = streaming.num_frames or method.num_frames or 3
+    length = size + spec.warmup + spec.runs
+    rng = np.random.default_rng(spec.seed)
+    frames = [rng.uniform(0.0, 1.0, (spec.height, spec.width, 3)).astype(np.float32)
+              for _ in range(length)]
+    levels = spec.exposures or getattr(streaming, "num_exposures", None) or 2
+    seq = VideoSequence("bench", frames, video_exposures(length, levels))
+    outputs = stream(streaming, seq,
+                     centres=range(size // 2, size // 2 + spec.warmup + spec.runs))
+    params = int(model.count_params()) if model is not None else 0
+    return (lambda: next(outputs)), params, size
 
 
 def _train_target(spec):
@@ -236,9 +298,20 @@ def measure(spec):
             raise ConfigError("--train needs --method, not --model")
         fn, params, frames, stage = _train_target(spec)
         result["stage"] = stage
+    elif spec.streaming:
+        fn, params, frames = _streaming_target(spec)
+        result["streaming"] = True
+        result["sensitivity"] = spec.sensitivity
     else:
+        from hdrkeras.video_inference import extra_input_values
+
         predictor, params, frames, _ = _inference_target(spec)
         ldr, exposures = random_inputs(spec.batch, frames, spec.height, spec.width, spec.seed)
+        if spec.exposures or _is_video(spec):
+            exposures = np.tile(video_exposures(frames, spec.exposures or 2), (spec.batch, 1))
+        extra = extra_input_values(predictor, {"sensitivity": spec.sensitivity})
+        if extra:
+            result["sensitivity"] = extra.get("sensitivity")
         tile = spec.tile
         if spec.auto_tile:
             tile, _ = tiling.resolve_tile(tiling.AUTO, spec.height, spec.width, predictor,
@@ -247,8 +320,12 @@ def measure(spec):
             result.update(tile=tile, overlap=spec.overlap if tile else None,
                           max_memory_gb=spec.max_memory_gb)
 
+        def run(x, t):
+            return predictor(x, t, **{k: np.full([len(x)], v, np.float32)
+                                      for k, v in extra.items()})
+
         def fn():
-            return tiling.run_tiled(predictor, ldr, exposures, tile=tile, overlap=spec.overlap)
+            return tiling.run_tiled(run, ldr, exposures, tile=tile, overlap=spec.overlap)
     result["frames"] = frames
     result["params"] = params
     result.update(time_runs(fn, spec.warmup, spec.runs))
@@ -280,6 +357,8 @@ def format_result(r):
     what = (f"train step ({r['stage']})" if r["mode"] == "train" else
             "inference" + (f" tiled {r['tile']}/{r['overlap']}" if r.get("tile") else "")
             + (f" (auto, {r['max_memory_gb']:g} GB)" if r.get("max_memory_gb") else "")
+            + (" streaming (per output frame)" if r.get("streaming") else "")
+            + (f" s={r['sensitivity']:g}" if r.get("sensitivity") is not None else "")
             + (" XLA" if r.get("xla") else ""))
     return (f"{r['method']}  params {params}  input {r['batch']}x{r['frames']}x"
             f"{r['height']}x{r['width']}x3  threads {r['threads'] or 'default'}  {r['device']}\n"

@@ -32,7 +32,7 @@ register(hdr_transformer, "hdr_transformer")
 register(ahdrnet, "ahdrnet")
 register(fshdr, "fshdr")
 register(selfhdr_losses, "selfhdr_losses")
-register(lanhdr, "lanhdr_2e", "lanhdr_3e")
+register(lanhdr, "lanhdr_2e", "lanhdr_3e", "lanhdr")
 register(lanhdr_losses, "lanhdr_losses")
 register(dealthdr, "dealthdr")
 

@@ -77,8 +77,9 @@ def parse_config(text):
 
 
 def convert_networks(method, roles, specs, config=None):
-    """[(role or None, path)] -> {role: keras.Model} carrying the official weights (RGB);
-    `roles`: role -> converter name (Method.official_roles)."""
+    """[(role or None, path)] -> {role: keras.Model} carrying the official weights, taking
+    RGB (colour layers permuted for a method whose official code reads BGR); `roles`:
+    role -> converter name (Method.official_roles)."""
     networks = {}
     for role, path in specs:
         print(f"converting {path} ...", flush=True)
@@ -90,7 +91,8 @@ def convert_networks(method, roles, specs, config=None):
         converter = roles[role]
         try:
             networks[role] = convert.load_reference(
-                converter, state, method.official_config(role, config), rgb=True)
+                converter, state, method.official_config(role, config),
+                rgb=method.official_bgr)
         except HDRKerasError as e:
             raise type(e)(f"{path} (as {method.name} {role}): {e}") from None
     return networks

@@ -22,12 +22,31 @@ _FRAME6_PERM = [2, 1, 0, 5, 4, 3]  # [L, H]
 _LUMA4_PERM = [0, 3, 2, 1]  # [Y, H]
 
 
+def window_name(state_dict, source):
+    """"lanhdr_2e" or "lanhdr_3e" for an official state dict: the merge head reads
+    nframes * ch channels (5 frames: model.py, 7: model_3E.py)."""
+    try:
+        head = np.shape(tc.strip_module_prefix(state_dict)["merge.conv1_head.weight"])
+        frames = int(head[1]) // int(head[0])
+    except (KeyError, IndexError, ZeroDivisionError):
+        raise ConfigError(f"{source}: not a LAN-HDR checkpoint (no merge.conv1_head."
+                          f"weight)") from None
+    for key, window in _WINDOWS.items():
+        if window["nframes"] == frames:
+            return key
+    raise ConfigError(f"{source}: a LAN-HDR checkpoint for a {frames}-frame window; the "
+                      f"official models take 5 (2E) or 7 (3E)")
+
+
 def model_kwargs(name, config, state_dict):
     """Official args (ch, tdim, nframes, nexps; or None: inferred from the weights) ->
     `LanHdr` kwargs; ConfigError on unknown keys or a window that contradicts `name`."""
+    if name == "lanhdr":  # either window, told apart by the merge head's input width
+        name = window_name(state_dict, name)
     window = _WINDOWS.get(name)
     if window is None:
-        raise ConfigError(f"unknown LAN-HDR converter name {name!r}; known: {sorted(_WINDOWS)}")
+        raise ConfigError(f"unknown LAN-HDR converter name {name!r}; known: "
+                          f"{sorted(_WINDOWS) + ['lanhdr']}")
     if config is None:
         try:
             tdim = int(np.shape(state_dict["align.FE_KQ.conv11.weight"])[0])
@@ -130,7 +149,8 @@ def load_reference(name, state_dict, config=None, *, rgb=False):
     """Builds `LanHdr` carrying official weights.
 
     Args:
-      name: "lanhdr_2e" (5-frame window) or "lanhdr_3e" (7-frame window).
+      name: "lanhdr_2e" (5-frame window), "lanhdr_3e" (7-frame window) or "lanhdr"
+        (either, from the weights).
       state_dict: mapping official key -> numpy array (torch layout; 'module.' optional).
       config: official args {ch, tdim, nframes, nexps} (meta.json "config"), or None to
         infer ch/tdim/nframes from the weights.

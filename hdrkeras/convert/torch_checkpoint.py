@@ -12,8 +12,9 @@ import numpy as np
 from hdrkeras.errors import ConfigError, DataError, MissingWeightsError
 
 # Keys under which training scripts commonly nest the weights.
+# ("g": LAN-HDR's trainer saves {"g": generator, "optim_g": ..., "iter", "epoch"}.)
 _WRAPPER_KEYS = ("state_dict", "model", "model_state_dict", "net", "params", "params_ema",
-                 "network")
+                 "network", "g")
 
 
 def strip_module_prefix(state_dict):

@@ -14,6 +14,22 @@ def luma(rgb):
     return _LUMA[0] * rgb[..., 0:1] + _LUMA[1] * rgb[..., 1:2] + _LUMA[2] * rgb[..., 2:3]
 
 
+def frame_inputs(ldr_i, t_i, gamma=GAMMA):
+    """One frame's own inputs (they depend on nothing else, so streaming computes them
+    once per frame): ldr_i [B,H,W,3] gamma LDR, t_i broadcastable ([B,1,1,1]) ->
+    (inputs_i [B,H,W,7] = [L, H, Y], input_ys_i [B,H,W,4] = [Y, H])."""
+    h_i = ldr_to_hdr(ldr_i, t_i, gamma)
+    y_i = luma(ldr_i)
+    return tf.concat([ldr_i, h_i, y_i], axis=-1), tf.concat([y_i, h_i], axis=-1)
+
+
+def query_inputs(ldr_ref, t_ref, t_i, gamma=GAMMA):
+    """input_exp_ys_i [B,H,W,4]: the reference re-exposed to t_i (query side; depends on
+    the reference and t_i only)."""
+    le_i = ldr_to_ldr(ldr_ref, t_ref, t_i, gamma)
+    return tf.concat([luma(le_i), ldr_to_hdr(le_i, t_i, gamma)], axis=-1)
+
+
 @keras.saving.register_keras_serializable(package="hdrkeras")
 class LanHdrInputs(keras.layers.Layer):
     """Builds the three per-frame input lists of the LAN-HDR window model.
@@ -52,14 +68,10 @@ class LanHdrInputs(keras.layers.Layer):
         t = exposures[:, :, None, None, None]
         out = {}
         for i in range(n):
-            l_i = ldr[:, i]
-            h_i = ldr_to_hdr(l_i, t[:, i], self.gamma)
-            y_i = luma(l_i)
-            le_i = ldr_to_ldr(ldr[:, mid], t[:, mid], t[:, i], self.gamma)
-            out[f"inputs_{i}"] = tf.concat([l_i, h_i, y_i], axis=-1)
-            out[f"input_ys_{i}"] = tf.concat([y_i, h_i], axis=-1)
-            out[f"input_exp_ys_{i}"] = tf.concat(
-                [luma(le_i), ldr_to_hdr(le_i, t[:, i], self.gamma)], axis=-1)
+            out[f"inputs_{i}"], out[f"input_ys_{i}"] = frame_inputs(ldr[:, i], t[:, i],
+                                                                    self.gamma)
+            out[f"input_exp_ys_{i}"] = query_inputs(ldr[:, mid], t[:, mid], t[:, i],
+                                                    self.gamma)
         return out
 
     def get_config(self):

@@ -5,8 +5,8 @@ package fills it by importing every method module explicitly (no file scanning),
 method that fails to import fails loudly here. A new method is one more line below.
 """
 
-from hdrkeras.methods import (baselines, esbn, selfhdr, supervised,  # noqa: F401
-                              video_baselines)
+from hdrkeras.methods import (baselines, dealthdr, esbn, lanhdr, selfhdr,  # noqa: F401
+                              supervised, video_baselines)
 from hdrkeras.methods.base import METHODS, Method, register  # noqa: F401
 
 

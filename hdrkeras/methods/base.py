@@ -217,6 +217,9 @@ class Method:
         networks the inference model is assembled from (`python -m hdrkeras.convert`);
         empty when no official checkpoint exists. Methods whose networks depend on their
         options override `official_roles` instead.
+      official_bgr: the official networks were trained on BGR frames (OpenCV), so the
+        converter permutes their colour layers to take RGB; False where the official
+        code already reads RGB (LAN-HDR).
     """
 
     name: str = ""
@@ -227,6 +230,7 @@ class Method:
     Options = NoOptions
     augment: bool = True
     official_networks: Mapping[str, str] = {}
+    official_bgr: bool = True
 
     def input_specs(self, num_frames=None):
         """The inference model's inputs: ldr, exposures, then `extra_inputs`."""

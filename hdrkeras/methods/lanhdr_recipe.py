@@ -171,6 +171,7 @@ def training_pair(source, seed, nexps, nframes, crop, linear=False, independent_
     if idx.shape[0] is not None and idx.shape[0] != nframes + 1:
         raise ValueError(f"{nexps} exposures give {idx.shape[0] - 1}-frame windows, not "
                          f"{nframes}")
+    idx = tf.ensure_shape(idx, [nframes + 1])  # static inside tf.data (2E's mask is not)
     frames = tf.gather(tf.convert_to_tensor(source, tf.float32), idx)
     if linear:
         frames = frames / tf.maximum(tf.reduce_max(frames), 1e-8)

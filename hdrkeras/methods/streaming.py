@@ -168,17 +168,17 @@ def stream(model, sequence, centres=None):
         listed (e.g. already written by an earlier run) cost nothing beyond the states
         the listed windows need.
 
-    Windows follow VideoSequence.window's edge policy. States live only while the current
-    or the next window needs them: at most about 2T frame states and their pairs.
+    Windows follow VideoSequence.window's edge policy. Frame states live only while the
+    current or the next window needs them, pair states while one of the next T windows
+    does: at most about 2T frame states and T^2 pairs.
     """
     model.check_sequence(sequence)
     size = model.window_size(sequence)
-    centres = iter(range(len(sequence)) if centres is None else centres)
+    centres = list(range(len(sequence)) if centres is None else centres)
     states, pair_states = {}, {}
     shape = None
-    centre = next(centres, None)
-    indices = sequence.window(centre, size) if centre is not None else None
-    while centre is not None:
+    for k, centre in enumerate(centres):
+        indices = sequence.window(centre, size)
         for i in indices:
             if i not in states:
                 ldr = sequence.ldr(i)
@@ -197,11 +197,12 @@ def stream(model, sequence, centres=None):
                                                     states[key[1]])
         hdr = model.window_output(indices, {i: states[i] for i in indices},
                                   {key: pair_states[key] for key in needed_pairs})
-        # Keep what the next window needs, drop the rest before handing out the result.
-        next_centre = next(centres, None)
-        nxt = sequence.window(next_centre, size) if next_centre is not None else []
-        keep = set(nxt)
-        keep_pairs = {_pair_key(i, j) for i, j in model.pairs(nxt)} if nxt else set()
+        # Keep the frames the next window needs and the pairs any of the next `size`
+        # windows needs (a pair (c, c+2) serves windows c and c+2, not c+1); drop the rest
+        # before handing out the result.
+        upcoming = [sequence.window(c, size) for c in centres[k + 1:k + 1 + size]]
+        keep = set(upcoming[0]) if upcoming else set()
+        keep_pairs = {_pair_key(i, j) for w in upcoming for i, j in model.pairs(w)}
         for i in list(states):
             if i not in keep:
                 del states[i]
@@ -209,4 +210,3 @@ def stream(model, sequence, centres=None):
             if key not in keep_pairs:
                 del pair_states[key]
         yield centre, hdr
-        centre, indices = next_centre, nxt

@@ -212,8 +212,9 @@ class VideoReferenceOnly(_VideoBaseline):
         hdr = ReferenceFrameHDR(name="reference_hdr")(inputs["ldr"], inputs["exposures"])
         return keras.Model(inputs=inputs, outputs=hdr, name="video_reference_only")
 
-    def streaming_model(self, config=None):
-        """Per-frame linearisation is all there is: a one-frame window."""
+    def streaming_model(self, config=None, model=None):
+        """Per-frame linearisation is all there is: a one-frame window (no weights, so
+        `model` is unused)."""
         return _CentreOnly()
 
 
@@ -241,6 +242,7 @@ class VideoClassicalMerge(_VideoBaseline):
                           "it has no Keras model to export (use reconstruct/video.py "
                           "--method video_classical_merge)")
 
-    def streaming_model(self, config=None):
+    def streaming_model(self, config=None, model=None):
+        """Flow-aligned merge; no weights, so `model` is unused."""
         return ClassicalVideoMerge((config or {}).get("num_frames"))
 

@@ -32,6 +32,7 @@ import tensorflow as tf
 
 from hdrkeras.errors import ConfigError, DataError
 from hdrkeras.layers.channel_attention import TORCH_CONV_INIT
+from hdrkeras.layers.dealthdr_inputs import DeAltHDRInputs, preprocess_window  # noqa: F401
 from hdrkeras.layers.dealthdr_block import (ATTENTION_TYPES, FFW_TYPES, LAYER_NORM_TYPES,
                                             DeAltHDRBlock)
 from hdrkeras.layers.flow_consistency_error import FlowConsistencyError
@@ -305,6 +306,11 @@ class DeAltHDR(keras.Model):
                             f"shape {frames.shape}")
         shape = tf.shape(frames)
         b, h, w = shape[0], shape[2], shape[3]
+        if frames.shape[1] is None:  # traced with an unknown window length
+            with tf.control_dependencies([tf.debugging.assert_equal(
+                    shape[1], WINDOW, message=f"DeAltHDR: the model takes windows of {WINDOW} "
+                    "frames (T-2..T+2)")]):
+                frames = tf.identity(frames)
         sensitivity = tf.cast(sensitivity, tf.float32)
         check_sensitivity(sensitivity)
         sensitivity = tf.broadcast_to(sensitivity, [b])
@@ -334,39 +340,6 @@ class DeAltHDR(keras.Model):
 
 
 # === Window inference from standard video inputs ===
-
-GAMMA = 2.2
-
-
-def preprocess_window(ldr, exposures, use_both_input=True):
-    """Standard video inputs -> the official input domain (apply_hdr_preprocessing).
-
-    The official loader reads 8-bit RGB frames (imageio), f = raw / 255, and for frame i
-    lin = clip(clip(f, 0, 1) ** 2.2 / r_i, 0, 1) with r_i = 8 for a long (EV+1) frame and
-    1 for a short (EV-2) one, then stacks [lin, lin ** (1/2.2)] (the gamma half is the
-    exposure-normalised image re-encoded, not the raw LDR). Here r_i = t_i / min_j t_j
-    from the exposures (identical for the official 1 : 8 alternation), and a frame is
-    long when its exposure exceeds the window's shortest.
-
-    Args:
-      ldr: float32 [B, T, H, W, 3] gamma LDR in [0,1], RGB, temporal order.
-      exposures: float32 [B, T] relative exposure times (> 0).
-      use_both_input: bool. Return [lin, gamma] (6 channels) or [lin] (3).
-
-    Returns:
-      (frames float32 [B, T, H, W, 6 or 3], is_long float32 [B, T] in {0, 1}).
-    """
-    ldr = tf.cast(ldr, tf.float32)
-    t = tf.cast(exposures, tf.float32)
-    shortest = tf.reduce_min(t, axis=1, keepdims=True)
-    ratio = t / shortest
-    lin = tf.clip_by_value(tf.pow(tf.clip_by_value(ldr, 0.0, 1.0), GAMMA)
-                           / ratio[:, :, None, None, None], 0.0, 1.0)
-    is_long = tf.cast(t > shortest, tf.float32)
-    if not use_both_input:
-        return lin, is_long
-    return tf.concat([lin, tf.pow(lin, 1.0 / GAMMA)], axis=-1), is_long
-
 
 def check_window(ldr, exposures, sensitivity, window=WINDOW):
     """Raises DataError / ConfigError for inputs a caller got wrong (eager values)."""
@@ -427,3 +400,48 @@ def infer_window(model, ldr, exposures, sensitivity=15.0):
     batch = np.shape(ldr)[0]
     sensitivity = np.broadcast_to(np.asarray(sensitivity, np.float32), [batch])
     return model({"frames": frames, "is_long": is_long, "sensitivity": sensitivity})
+
+
+@keras.saving.register_keras_serializable(package="hdrkeras")
+class DeAltHDRVideo(keras.Model):
+    """The `dealthdr` method's inference model: standard video inputs -> centre-frame HDR.
+
+    Inputs (dict):
+      ldr: float32 [B, 5, H, W, 3] gamma LDR in [0,1], RGB, frames T-2..T+2 in time order.
+      exposures: float32 [B, 5] relative exposure times (> 0; each frame is routed to the
+        encoder of its own exposure: long when above the window's shortest).
+      sensitivity: float32 [B], s >= 0 per request (0 = pure flow warping; official 15).
+    Output: float32 [B, H, W, 3] linear HDR of the centre frame, any H, W.
+
+    Functional around `network` (a `DeAltHDR`, whose weights are the whole model), so a
+    server trades quality for speed per request through `sensitivity`.
+
+    Args:
+      network: dict. `DeAltHDR` constructor arguments. Defaults to the official config.
+    """
+
+    def __init__(self, network=None, **kwargs):
+        network = dict(network or {})
+        network.pop("name", None)
+        network.pop("trainable", None)
+        inputs = {"ldr": keras.Input((WINDOW, None, None, 3), name="ldr"),
+                  "exposures": keras.Input((WINDOW,), name="exposures"),
+                  "sensitivity": keras.Input((), name="sensitivity")}
+        net = DeAltHDR(**network, name="network")
+        frames, is_long = DeAltHDRInputs(net.get_config()["use_both_input"], name="inputs")(
+            inputs["ldr"], inputs["exposures"])
+        hdr = net({"frames": frames, "is_long": is_long,
+                   "sensitivity": inputs["sensitivity"]})
+        kwargs.setdefault("name", "dealthdr")
+        super().__init__(inputs=inputs, outputs=hdr, **kwargs)
+        self.network = net
+        self.network_config = {k: v for k, v in net.get_config().items()
+                               if k not in ("name", "trainable")}
+
+    def get_config(self):
+        return {"network": self.network_config, "name": self.name, "trainable": self.trainable}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+

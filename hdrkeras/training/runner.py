@@ -42,6 +42,7 @@ import tensorflow as tf
 from hdrkeras import checks
 from hdrkeras.errors import ConfigError, DataError
 from hdrkeras.io.atomic import atomic_write_text, missing_folders, remove_folders
+from hdrkeras.methods.base import TrainTask
 from hdrkeras.training import best as best_ckpt
 from hdrkeras.training.config import RunConfig
 from hdrkeras.training.optimizers import build_optimizer, learning_rate_schedule, scaled_steps
@@ -578,7 +579,8 @@ def _compiled_step(task, optimizer, variables, strategy, config):
                 objective = optimizer.scale_loss(objective)
         grads = tape.gradient(objective, variables)
         optimizer.apply_gradients(zip(grads, variables))
-        task.after_step()
+        if type(task).after_step is not TrainTask.after_step:  # nothing to trace otherwise
+            task.after_step()
         return loss, {k: tf.cast(v, tf.float32) for k, v in logs.items()}
 
     replica_fn = tf.function(replica_step, jit_compile=bool(config.jit_compile))

@@ -1,0 +1,317 @@
+"""DeAltHDR as a method: the serving model with a per-request sensitivity, and streaming.
+
+Inference model (`DeAltHDRVideo`, named "dealthdr"): ldr [B, 5, H, W, 3] gamma LDR,
+exposures [B, 5], sensitivity [B] -> linear HDR [B, H, W, 3] of the centre frame. Every
+frame goes through the encoder of its own exposure (long when above the window's
+shortest), in training, test and serving alike. `sensitivity` is an input, so a server
+picks s per request (0 = pure flow warping, official default 15, 1000 = attention almost
+everywhere); export gives the SavedModel a `sensitivity` input beside ldr/exposures.
+
+Streaming (`DeAltHDRStreaming`, hdrkeras.methods.streaming): a window's output needs
+
+  per frame   its encoder features (three levels) -- the same in every window that holds
+              the frame, so computed once per frame instead of five times;
+  per pair    SpyNet flows centre -> neighbour and (for the consistency error, which is
+              the mask before thresholding) neighbour -> centre. Each unordered frame pair
+              within two frames of each other is used by two windows (one per centre)
+              that need exactly these two flows, so a pair costs two SpyNet calls once
+              per sequence: 4 per output frame instead of the per-window 8;
+  per window  the decoder with FGMA and fusion (depends on the centre and s).
+
+What the mask provably discards: mask = error > 0.5 / s with error = mean_c |warp(warp(x,
+f), b) - x| of a frame x in [0, 1] (bilinear, edge padding: a warp stays in [0, 1]), so
+error <= 1 up to float rounding. For s <= NO_ATTENTION_MAX_S the threshold is >= 2: the
+mask is zero everywhere, FGMA reduces to flow warping and the error (hence the
+neighbour -> centre flow) is not needed. Per window that halves the SpyNet work (4 calls
+instead of 8); in streaming both directions are needed anyway as the forward flows of
+the two windows centred on the pair's frames, so only the consistency warps are saved.
+The attention's own cost does not depend on the mask (the official masks only the query),
+and it is about 2% of a frame (see docs/benchmarks.md).
+
+Per-frame state depends on the window's shortest exposure (frames are normalised to it);
+states are cached per shortest exposure, so windows of an alternating video share them
+and a window with another shortest exposure still gets exactly its own features.
+"""
+
+import dataclasses
+import math
+from typing import Any, Mapping, Optional
+
+import numpy as np
+
+from hdrkeras.errors import ConfigError
+from hdrkeras.methods.base import InputSpec, Method, OptimizerSettings, Stage, register
+from hdrkeras.methods.streaming import StreamingModel
+
+DEFAULT_SENSITIVITY = 15.0
+# s at or below which the FGMA mask is provably all-zero (threshold 0.5 / s >= 2 > error).
+NO_ATTENTION_MAX_S = 0.25
+
+
+def check_sensitivity_value(value, where="--sensitivity"):
+    """A finite float >= 0, or ConfigError naming `where`."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+        raise ConfigError(f"{where} must be a number >= 0, got {value!r}")
+    value = float(value)
+    if not math.isfinite(value) or value < 0:
+        raise ConfigError(f"{where} must be finite and >= 0 (0 = pure flow warping), "
+                          f"got {value!r}")
+    return value
+
+
+@dataclasses.dataclass(frozen=True)
+class DeAltHDROptions:
+    """Options of the dealthdr method.
+
+    Attributes:
+      sensitivity: s of the FGMA mask (0 = pure flow warping; official default 15) used
+        for reconstruction and the self-supervised stage.
+      real_records: clip records of unlabelled real alternating-exposure video for the
+        `selfsup` stage (make_tfrecord --kind video of a frame folder with exposures);
+        None = --train_records.
+      network: DeAltHDR constructor arguments of the trained model (None = official).
+    """
+
+    sensitivity: float = DEFAULT_SENSITIVITY
+    real_records: Optional[str] = None
+    network: Optional[Mapping[str, Any]] = None
+
+    def __post_init__(self):
+        check_sensitivity_value(self.sensitivity)
+
+
+@register
+class DeAltHDRMethod(Method):
+    """DeAltHDR (Zhang et al.): 5-frame alternating-exposure HDR video, see module docstring."""
+
+    name = "dealthdr"
+    kind = "video"
+    num_frames = 5
+    num_exposures = 2
+    extra_inputs = (InputSpec("sensitivity", (),
+                              "float32 [B] FGMA sensitivity s >= 0 per request (0 = pure "
+                              "flow warping, 15 = official default, 1000 = attention "
+                              "almost everywhere)"),)
+    Options = DeAltHDROptions
+    official_networks = {"network": "dealthdr"}
+    # reconstruct/video.py runs a .keras dealthdr model through `streaming_model`.
+    streams_keras_models = True
+
+    def __init__(self):
+        # Official schedules (options/DeAltHDR.yml, options/DeAltHDR_Real.yml), scaled by
+        # --steps; see hdrkeras.methods.dealthdr_recipe.
+        self.stages = (
+            Stage("supervised", self._supervised_task, steps=200_000, batch_size=6,
+                  patch_size=128, learning_rate=4e-4,
+                  optimizer=OptimizerSettings("adam", 0.9, 0.99, 1e-8, clip_global_norm=5.0,
+                                              schedule="cosine", warmup_steps=4000,
+                                              min_learning_rate=1e-7)),
+            Stage("selfsup", self._selfsup_task, steps=50_000, batch_size=2,
+                  patch_size=128, learning_rate=1e-5,
+                  optimizer=OptimizerSettings("adamw", 0.9, 0.99, 1e-8, weight_decay=1e-4,
+                                              clip_global_norm=5.0, schedule="cosine",
+                                              warmup_steps=0, min_learning_rate=1e-7)),
+        )
+
+    def _supervised_task(self, options, previous):
+        from hdrkeras.methods.dealthdr_recipe import SupervisedTask
+
+        opts = self.parse_options(options)
+        return SupervisedTask(self.build_inference_model(opts.network))
+
+    def _selfsup_task(self, options, previous):
+        """Student and EMA teacher start from the supervised stage's weights (the official
+        loads net_g_latest of the supervised run into both)."""
+        from hdrkeras.methods.dealthdr_recipe import SelfSupervisedTask, teacher_of
+
+        opts = self.parse_options(options)
+        model = self.build_inference_model(opts.network)
+        before = (previous or {}).get("supervised")
+        if before is not None:
+            model.set_weights(before.model.get_weights())
+        teacher = teacher_of(model, lambda: self.build_inference_model(opts.network))
+        return SelfSupervisedTask(model, teacher, opts.sensitivity)
+
+    def train_dataset(self, stage_name, config, hp, previous):
+        """supervised: 5-frame windows of clip records with ground truth on every frame;
+        selfsup: 5-frame windows of unlabelled clip records (--real_records)."""
+        from hdrkeras.data.video_pipeline import video_train_dataset
+
+        opts = self.parse_options(config.method_options)
+        supervised = stage_name == "supervised"
+        records = config.train_records if supervised else (opts.real_records
+                                                           or config.train_records)
+        ds = video_train_dataset(records, hp["batch_size"], hp["patch_size"],
+                                 num_frames=self.num_frames,
+                                 require_valid="all" if supervised else None,
+                                 deterministic=config.deterministic, seed=config.seed)
+        if supervised:
+            return ds
+        return ds.map(lambda b: {"ldr": b["ldr"], "exposures": b["exposures"]})
+
+    def val_dataset(self, config):
+        """None: score video models with `reconstruct/evaluate.py --video`."""
+        return None
+
+    def build_inference_model(self, config=None):
+        """`DeAltHDRVideo`; `config` holds `DeAltHDR` constructor arguments (e.g. dim)."""
+        from hdrkeras.models.dealthdr import DeAltHDRVideo
+
+        config = dict(config or {})
+        if config.pop("num_frames", self.num_frames) != self.num_frames:
+            raise ConfigError(f"dealthdr takes windows of {self.num_frames} frames")
+        return DeAltHDRVideo(config, name=self.name)
+
+    def from_official(self, networks, options):
+        """The converted official `DeAltHDR` -> the serving model with its weights."""
+        net = networks["network"]
+        model = self.build_inference_model(
+            {k: v for k, v in net.get_config().items() if k not in ("name", "trainable")})
+        model.network.set_weights(net.get_weights())
+        return model
+
+    def streaming_model(self, config=None, model=None):
+        """`DeAltHDRStreaming` of `model` (a loaded `DeAltHDRVideo`) at config["sensitivity"]
+        (default 15). The method has no weights of its own."""
+        config = dict(config or {})
+        if model is not None:
+            config["model"] = model
+        if config.get("model") is None:
+            raise ConfigError("dealthdr is trained: give its model with --model PATH "
+                              "(a .keras file or an exported SavedModel)")
+        s = config.get("sensitivity")
+        return DeAltHDRStreaming(config["model"], DEFAULT_SENSITIVITY if s is None else s)
+
+
+def _network(model):
+    from hdrkeras.models.dealthdr import DeAltHDR
+
+    net = getattr(model, "network", model)
+    if not isinstance(net, DeAltHDR):
+        raise ConfigError(f"model {getattr(model, 'name', model)!r} is not a DeAltHDR model")
+    return net
+
+
+class DeAltHDRStreaming(StreamingModel):
+    """Streaming DeAltHDR (module docstring): encoder features once per frame, flows once
+    per frame pair, the decoder once per output frame. Outputs equal the window model's
+    up to float rounding of batched vs single-frame convolutions.
+
+    Args:
+      model: `DeAltHDRVideo` or `DeAltHDR`.
+      sensitivity: float s >= 0. Defaults to 15.
+    """
+
+    name = "dealthdr"
+    num_frames = 5
+    num_exposures = None  # any exposures; routing follows each frame's own
+
+    def __init__(self, model, sensitivity=DEFAULT_SENSITIVITY):
+        import tensorflow as tf
+
+        from hdrkeras.models.dealthdr import MULTIPLE
+
+        self.net = _network(model)
+        self.sensitivity = check_sensitivity_value(sensitivity, "sensitivity")
+        self.both = self.net.get_config()["use_both_input"]
+        self.multiple = MULTIPLE
+        c = self.net.frame_channels
+        dim = self.net.get_config()["dim"]
+        frame = tf.TensorSpec([None, None, None, c], tf.float32)
+        self._encode = {
+            branch: tf.function(enc, input_signature=[frame], autograph=False)
+            for branch, enc in (("long", self.net.long_encoder),
+                                ("short", self.net.short_encoder))}
+        lin = tf.TensorSpec([None, None, None, 3], tf.float32)
+        self._flow_only = tf.function(lambda a, b: self.net.pair_flow.get_layer("spynet")([a, b]),
+                                      input_signature=[lin, lin], autograph=False)
+        self._pair = tf.function(lambda a, b: self.net.pair_flow([a, b]),
+                                 input_signature=[lin, lin], autograph=False)
+        n = 4
+        specs = ([tf.TensorSpec([None, None, None, dim * 2 ** i], tf.float32)
+                  for i in range(3)]
+                 + [tf.TensorSpec([None, n, None, None, dim * 2 ** i], tf.float32)
+                    for i in range(3)]
+                 + [tf.TensorSpec([None, n, None, None, 2], tf.float32),
+                    tf.TensorSpec([None, n, None, None, 1], tf.float32),
+                    tf.TensorSpec([None], tf.float32)])
+        self._decode = tf.function(lambda *x: self.net.window_decoder(list(x)),
+                                   input_signature=specs, autograph=False)
+
+    @property
+    def needs_error(self):
+        """False when the mask is provably all-zero (s <= NO_ATTENTION_MAX_S)."""
+        return self.sensitivity > NO_ATTENTION_MAX_S
+
+    # --- per frame ---
+    def frame_state(self, i, ldr, exposure):
+        return {"ldr": np.asarray(ldr, np.float32), "t": float(exposure), "by_shortest": {}}
+
+    def _frame(self, state, shortest):
+        """(padded linear frame [1, H', W', 3], three feature levels), cached."""
+        cache = state["by_shortest"]
+        if shortest not in cache:
+            import tensorflow as tf
+
+            from hdrkeras.models.dealthdr import preprocess_window
+            from hdrkeras.ops.padding import pad_to_multiple
+
+            # Normalised to the window's shortest exposure exactly as the window model
+            # does: the frame beside a stand-in frame of the shortest exposure.
+            ldr = np.stack([state["ldr"], np.zeros_like(state["ldr"])])[None]
+            frames, _ = preprocess_window(ldr, np.array([[state["t"], shortest]], np.float32),
+                                          self.both)
+            x = pad_to_multiple(frames[:, 0], self.multiple, mode="constant")
+            branch = "long" if state["t"] > shortest else "short"
+            cache[shortest] = (x[..., :3], [tf.identity(f) for f in self._encode[branch](x)])
+        return cache[shortest]
+
+    # --- per pair ---
+    def pairs(self, indices):
+        c = indices[len(indices) // 2]
+        return [(c, j) for k, j in enumerate(indices) if k != len(indices) // 2]
+
+    def pair_state(self, i, j, state_i, state_j):
+        return {}  # filled per shortest exposure by `_flows`
+
+    def _flows(self, cache, key, states, shortest, need_error):
+        """(flow key[0]->key[1], flow key[1]->key[0], error on key[0], error on key[1]);
+        the errors are None when not needed."""
+        entry = cache.get(shortest)
+        if entry is None or (need_error and entry[2] is None):
+            a = self._frame(states[key[0]], shortest)[0]
+            b = self._frame(states[key[1]], shortest)[0]
+            if need_error:
+                entry = tuple(self._pair(a, b))
+            else:
+                entry = (self._flow_only(a, b), self._flow_only(b, a), None, None)
+            cache[shortest] = entry
+        return entry
+
+    # --- per window ---
+    def window_output(self, indices, states, pair_states):
+        import tensorflow as tf
+
+        from hdrkeras.models.dealthdr import CENTRE, NEIGHBOURS
+
+        shortest = min(states[i]["t"] for i in indices)
+        c = indices[CENTRE]
+        h, w = states[c]["ldr"].shape[:2]
+        feats = {i: self._frame(states[i], shortest)[1] for i in set(indices)}
+        flows, errors = [], []
+        for k in NEIGHBOURS:
+            j = indices[k]
+            key = (c, j) if c <= j else (j, c)
+            f_ab, f_ba, e_a, e_b = self._flows(pair_states[key], key, states, shortest,
+                                               self.needs_error)
+            forward = c == key[0]
+            flows.append(f_ab if forward else f_ba)
+            error = e_a if forward else e_b
+            errors.append(tf.zeros_like(flows[-1][..., :1]) if error is None else error)
+        centre = list(feats[c])
+        nbs = [tf.stack([feats[indices[k]][lv][0] for k in NEIGHBOURS])[None]
+               for lv in range(3)]
+        out = self._decode(*centre, *nbs, tf.stack([f[0] for f in flows])[None],
+                           tf.stack([e[0] for e in errors])[None],
+                           tf.constant([self.sensitivity], tf.float32))
+        return np.asarray(out[0, :h, :w], np.float32)
