@@ -22,6 +22,23 @@ def pad_amounts(n, multiple, placement):
     raise ValueError(f"placement must be one of {PLACEMENTS}, got {placement!r}")
 
 
+def zero_pad_to_multiple(x, multiple):
+    """Zeros at the bottom and right of the spatial axes (-3, -2) up to a multiple of
+    `multiple` (PyTorch's F.pad of the official DeAltHDR code). x: [..., H, W, C]."""
+    shape = tf.shape(x)
+    pad_h = pad_amounts(shape[-3], multiple, "bottom_right")[1]
+    pad_w = pad_amounts(shape[-2], multiple, "bottom_right")[1]
+    rank = x.shape.rank
+    paddings = [[0, 0]] * (rank - 3) + [[0, pad_h], [0, pad_w], [0, 0]]
+    return tf.pad(x, paddings)
+
+
+def crop_to(x, height, width):
+    """The top-left `height` x `width` of the spatial axes (-3, -2): undoes
+    `zero_pad_to_multiple`."""
+    return x[..., :height, :width, :]
+
+
 class PaddingGeometry(keras.layers.Layer):
     """Base of PadToMultiple and CropPadding: the `multiple` and `placement` they share
     (a crop must use its pad's geometry)."""

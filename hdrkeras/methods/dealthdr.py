@@ -254,14 +254,14 @@ class DeAltHDRStreaming(StreamingModel):
             import tensorflow as tf
 
             from hdrkeras.models.dealthdr import preprocess_window
-            from hdrkeras.ops.padding import pad_to_multiple
+            from hdrkeras.layers.pad_to_multiple import zero_pad_to_multiple
 
             # Normalised to the window's shortest exposure exactly as the window model
             # does: the frame beside a stand-in frame of the shortest exposure.
             ldr = np.stack([state["ldr"], np.zeros_like(state["ldr"])])[None]
             frames, _ = preprocess_window(ldr, np.array([[state["t"], shortest]], np.float32),
                                           self.both)
-            x = pad_to_multiple(frames[:, 0], self.multiple, mode="constant")
+            x = zero_pad_to_multiple(frames[:, 0], self.multiple)
             branch = "long" if state["t"] > shortest else "short"
             cache[shortest] = (x[..., :3], [tf.identity(f) for f in self._encode[branch](x)])
         return cache[shortest]

@@ -46,7 +46,7 @@ import tensorflow as tf
 from hdrkeras.layers.dealthdr_inputs import preprocess_window
 from hdrkeras.layers.spy_net import dealthdr_warp
 from hdrkeras.methods.base import TrainTask
-from hdrkeras.ops.padding import crop_to, pad_to_multiple
+from hdrkeras.layers.pad_to_multiple import crop_to, zero_pad_to_multiple
 
 WINDOW = 5
 CENTRE = 2
@@ -91,7 +91,7 @@ def decode_windows(net, frames, is_long, sensitivity, windows, multiple=32):
     """
     shape = tf.shape(frames)
     h, w = shape[2], shape[3]
-    frames = pad_to_multiple(frames, multiple, mode="constant")
+    frames = zero_pad_to_multiple(frames, multiple)
     feats = net.encode_frames(frames, is_long)
     outs = []
     for idx in windows:
@@ -130,9 +130,8 @@ class SupervisedTask(TrainTask):
         temporal = []
         for j in range(1, n):
             flow = tf.stop_gradient(
-                net.pair_flow.get_layer("spynet")([pad_to_multiple(lin[:, j], 32, "constant"),
-                                                   pad_to_multiple(lin[:, j - 1], 32,
-                                                                   "constant")]))
+                net.pair_flow.get_layer("spynet")([zero_pad_to_multiple(lin[:, j], 32),
+                                                   zero_pad_to_multiple(lin[:, j - 1], 32)]))
             flow = crop_to(flow, tf.shape(lin)[2], tf.shape(lin)[3])
             warped = dealthdr_warp(tf.stop_gradient(outs[j - 1]), flow)
             temporal.append(tf.reduce_mean(tf.abs(outs[j] - warped)))

@@ -38,7 +38,7 @@ from hdrkeras.layers.dealthdr_block import (ATTENTION_TYPES, FFW_TYPES, LAYER_NO
 from hdrkeras.layers.flow_consistency_error import FlowConsistencyError
 from hdrkeras.layers.flow_guided_masked_attention import FlowGuidedMaskedAttention
 from hdrkeras.layers.hdr_fusion import HDRFusion
-from hdrkeras.layers.pad_to_multiple import pad_amounts
+from hdrkeras.layers.pad_to_multiple import crop_to, zero_pad_to_multiple
 from hdrkeras.layers.pixel_shuffle import PixelShuffle
 from hdrkeras.layers.pixel_unshuffle import PixelUnshuffle
 from hdrkeras.layers.spy_net import IMAGENET_MEAN, IMAGENET_STD, SpyNet
@@ -314,17 +314,13 @@ class DeAltHDR(keras.Model):
         sensitivity = tf.cast(sensitivity, tf.float32)
         check_sensitivity(sensitivity)
         sensitivity = tf.broadcast_to(sensitivity, [b])
-        # Zeros at the bottom/right up to the multiple (the official code's F.pad), cropped
-        # back below.
-        pad_h = pad_amounts(h, MULTIPLE, "bottom_right")[1]
-        pad_w = pad_amounts(w, MULTIPLE, "bottom_right")[1]
-        frames = tf.pad(frames, [[0, 0], [0, 0], [0, pad_h], [0, pad_w], [0, 0]])
+        frames = zero_pad_to_multiple(frames, MULTIPLE)  # cropped back below
         f1, f2, f3 = self.encode_frames(frames, is_long)
         flow, error = self.centre_flows(frames)
         centre = [f[:, CENTRE] for f in (f1, f2, f3)]
         nbs = [tf.gather(f, NEIGHBOURS, axis=1) for f in (f1, f2, f3)]
         out = self.window_decoder(centre + nbs + [flow, error, sensitivity])
-        return {"hdr": out[:, :h, :w], "flow": flow, "flow_error": error}
+        return {"hdr": crop_to(out, h, w), "flow": flow, "flow_error": error}
 
     def call(self, inputs, training=None):
         return self.forward(inputs["frames"], inputs["is_long"], inputs["sensitivity"])["hdr"]
