@@ -113,8 +113,8 @@ def _extra_values(name, takes, extra):
     for key in takes:
         if key in extra:
             out[key] = float(extra[key])
-            if method is not None:
-                method.parse_options({key: out[key]})
+            if method is not None and hasattr(method.Options(), key):
+                method.parse_options({key: out[key]})  # the method's own range check
             continue
         default = getattr(method.Options(), key, None) if method is not None else None
         if default is None:
