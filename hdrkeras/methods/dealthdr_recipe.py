@@ -44,9 +44,9 @@ import math
 import tensorflow as tf
 
 from hdrkeras.layers.dealthdr_inputs import preprocess_window
+from hdrkeras.layers.pad_to_multiple import crop_to, zero_pad_to_multiple
 from hdrkeras.layers.spy_net import dealthdr_warp
 from hdrkeras.methods.base import TrainTask
-from hdrkeras.layers.pad_to_multiple import crop_to, zero_pad_to_multiple
 
 WINDOW = 5
 CENTRE = 2
