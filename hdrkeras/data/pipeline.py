@@ -249,7 +249,7 @@ def _augment(ldr, hdr, seed, augment, rgb_permute, index):
     with probability 1/8), which costs a few contiguous copies. Otherwise each crop draws
     its transform and one batched gather applies them.
     """
-    k, n, p = ldr.shape[0], ldr.shape[1], ldr.shape[2]
+    k, p = ldr.shape[0], ldr.shape[2]
     if augment and k % NUM_TRANSFORMS == 0:
         g = k // NUM_TRANSFORMS
         ldr = tf.concat([dihedral_tf(ldr[d * g:(d + 1) * g], d, 2)

@@ -558,3 +558,14 @@ def object_sprite(rng, size, info):
         if rng.random() < 1 / 3:
             specular_highlights(rng, rad, alpha, light * rng.uniform(5.0, 30.0), 1)
     return (rad * alpha[..., None]).astype(np.float32), alpha.astype(np.float32)
+
+
+def place_sprite(prem, alpha, center, angle, height, width):
+    """Warps a square sprite (premultiplied radiance `prem` [s, s, 3], `alpha` [s, s]) so its
+    centre lands at `center` (x, y) rotated by `angle` degrees, on a height x width canvas."""
+    s = alpha.shape[0]
+    m = cv2.getRotationMatrix2D((s / 2, s / 2), angle, 1.0)
+    m[:, 2] += np.asarray(center) - s / 2
+    kw = dict(flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    return (cv2.warpAffine(prem, m, (width, height), **kw),
+            cv2.warpAffine(alpha, m, (width, height), **kw))

@@ -193,15 +193,6 @@ def source_radiance(rng, path, height, width):
         "kind": "source", "light": light, "shade": light * 0.05}
 
 
-def _place(prem, alpha, center, angle, height, width):
-    """Warps a sprite so its centre lands at `center` rotated by `angle` degrees."""
-    s = alpha.shape[0]
-    m = cv2.getRotationMatrix2D((s / 2, s / 2), angle, 1.0)
-    m[:, 2] += np.asarray(center) - s / 2
-    kw = dict(flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    return (cv2.warpAffine(prem, m, (width, height), **kw),
-            cv2.warpAffine(alpha, m, (width, height), **kw))
-
 
 # --------------------------------------------------------------------------- scenes
 
@@ -290,7 +281,8 @@ def synthesize_scene(rng_or_seed, height=DEFAULT_HEIGHT, width=DEFAULT_WIDTH, mo
         k = i - ref
         rad = background.copy()
         for prem, alpha, center, velocity, angle, spin in objects:
-            p, a = _place(prem, alpha, center + k * velocity, angle + k * spin, hb, wb)
+            p, a = procedural.place_sprite(prem, alpha, center + k * velocity, angle + k * spin,
+                                           hb, wb)
             rad *= 1.0 - a[..., None]
             rad += p
         scenes.append(cv2.GaussianBlur(rad, (0, 0), LENS_BLUR))

@@ -184,14 +184,6 @@ def _displacement(matrix, taus, height, width):
     return max(float(np.abs(matrix(t) @ corners - corners[:2]).max()) for t in taus)
 
 
-def _place(prem, alpha, center, angle, height, width):
-    s = alpha.shape[0]
-    m = cv2.getRotationMatrix2D((s / 2, s / 2), angle, 1.0)
-    m[:, 2] += np.asarray(center) - s / 2
-    kw = dict(flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    return (cv2.warpAffine(prem, m, (width, height), **kw),
-            cv2.warpAffine(alpha, m, (width, height), **kw))
-
 
 # --------------------------------------------------------------------------- sources
 
@@ -321,7 +313,7 @@ def synthesize_clip(rng_or_seed, num_frames=7, height=128, width=128, profile="d
         t0 = tau - (n - 1) / 2  # objects start in the middle of the clip
         for prem, alpha, centre, velocity, accel, angle, spin in objects:
             pos = centre + velocity * t0 + 0.5 * accel * t0 * t0
-            pr, al = _place(prem, alpha, pos, angle + spin * t0, hb, wb)
+            pr, al = procedural.place_sprite(prem, alpha, pos, angle + spin * t0, hb, wb)
             world *= 1.0 - al[..., None]
             world += pr
         return cv2.warpAffine(world, camera(tau) + offset, (width, height),
