@@ -50,3 +50,28 @@ def run_main(main_fn, argv=None, flag_values=None):
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(1)
     sys.exit(wrapped(rest) or 0)
+
+
+def define_video_model_flags(flag_values):
+    """The flags every video tool takes to run a window model: its window and exposure
+    count where the model does not fix them, its extra inputs, and tiling."""
+    from absl import flags
+
+    f = {"flag_values": flag_values}
+    flags.DEFINE_integer("frames", None, "Window size for a model or method that does not fix "
+                         "it (video_classical_merge: 3 for 2 exposures, 5 for 3).", **f)
+    flags.DEFINE_integer("num_exposures", None, "Exposure levels the --model was trained for "
+                         "(checked against the input; default: the SavedModel's metadata).",
+                         **f)
+    flags.DEFINE_float("sensitivity", None, "DeAltHDR's FGMA sensitivity s >= 0 (0 = pure "
+                       "flow warping, faster; default: the method's, 15); same as "
+                       "--extra_input sensitivity=S.", **f)
+    flags.DEFINE_multi_string("extra_input", [], "NAME=VALUE of a scalar extra input the "
+                              "--model declares, e.g. sensitivity=15 (DeAltHDR); repeatable.",
+                              **f)
+    flags.DEFINE_integer("tile", None, "Tile size; 0: whole frames, streaming with per-frame "
+                         "reuse (default: whole frames if a window fits in --max_memory_gb, "
+                         "else the largest tile that does).", **f)
+    flags.DEFINE_float("max_memory_gb", 4.0, "Memory bound of the automatic tiling (GB); the "
+                       "machine's available memory lowers it further.", **f)
+    flags.DEFINE_integer("overlap", 32, "Overlap of neighbouring tiles, blended smoothly.", **f)

@@ -40,21 +40,7 @@ flags.DEFINE_bool("baselines", True, "Also score video_reference_only and "
                   "video_classical_merge.", **_F)
 flags.DEFINE_bool("lanhdr", False, "Also report LAN-HDR's official protocol (GT divided by "
                   "its max when above 1, 7x7 uniform-window SSIM).", **_F)
-flags.DEFINE_integer("frames", None, "Window size for a model that does not fix it.", **_F)
-flags.DEFINE_integer("num_exposures", None, "Exposure levels the --model was trained for.",
-                     **_F)
-flags.DEFINE_float("sensitivity", None, "DeAltHDR's FGMA sensitivity s >= 0 (0 = pure "
-                   "flow warping, faster; default: the method's, 15); same as "
-                   "--extra_input sensitivity=S.", **_F)
-flags.DEFINE_multi_string("extra_input", [], "NAME=VALUE of a scalar extra input the "
-                          "--model declares, e.g. sensitivity=15 (DeAltHDR); repeatable.",
-                          **_F)
-flags.DEFINE_integer("tile", None, "Tile size; 0: whole frames, streaming with per-frame "
-                     "reuse (default: whole frames if a window fits in --max_memory_gb, else "
-                     "the largest tile that does).", **_F)
-flags.DEFINE_float("max_memory_gb", 4.0, "Memory bound of the automatic tiling (GB); the "
-                   "machine's available memory lowers it further.", **_F)
-flags.DEFINE_integer("overlap", 32, "Overlap of neighbouring tiles.", **_F)
+cli.define_video_model_flags(FLAGS)
 
 
 def main(argv):

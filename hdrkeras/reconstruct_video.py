@@ -36,22 +36,7 @@ flags.DEFINE_string("exposures", None, "Relative exposure times, one per frame o
                     "folder's exposure file, else EXIF.", **_F)
 flags.DEFINE_string("out", None, "Output folder.", **_F)
 flags.DEFINE_enum("format", ".exr", [".exr", ".hdr"], "HDR file format of the frames.", **_F)
-flags.DEFINE_integer("frames", None, "Window size for a model or method that does not fix "
-                     "it (video_classical_merge: 3 for 2 exposures, 5 for 3).", **_F)
-flags.DEFINE_integer("num_exposures", None, "Exposure levels the --model was trained for "
-                     "(checked against the input; default: the SavedModel's metadata).", **_F)
-flags.DEFINE_float("sensitivity", None, "DeAltHDR's FGMA sensitivity s >= 0 (0 = pure "
-                   "flow warping, faster; default: the method's, 15); same as "
-                   "--extra_input sensitivity=S.", **_F)
-flags.DEFINE_multi_string("extra_input", [], "NAME=VALUE of a scalar extra input the "
-                          "--model declares, e.g. sensitivity=15 (DeAltHDR); repeatable.",
-                          **_F)
-flags.DEFINE_integer("tile", None, "Tile size; 0: whole frames, streaming with per-frame "
-                     "reuse (default: whole frames if a window fits in --max_memory_gb, else "
-                     "the largest tile that does).", **_F)
-flags.DEFINE_float("max_memory_gb", 4.0, "Memory bound of the automatic tiling (GB); the "
-                   "machine's available memory lowers it further.", **_F)
-flags.DEFINE_integer("overlap", 32, "Overlap of neighbouring tiles, blended smoothly.", **_F)
+cli.define_video_model_flags(FLAGS)
 flags.DEFINE_bool("mp4", True, "Write OUT/preview.mp4 when an MP4 encoder is available.", **_F)
 flags.DEFINE_float("fps", 25.0, "Frame rate of the MP4 preview.", **_F)
 
