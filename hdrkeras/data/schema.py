@@ -145,6 +145,23 @@ def _le(a, dtype):
     return np.ascontiguousarray(a, dtype=np.dtype(dtype).newbyteorder("<")).tobytes()
 
 
+def _frames_features(kind, name, h, w, n, ldr16, exposures, hdr_blob, has_hdr):
+    """The features every record kind shares: version, kind, name, size, frames, ground
+    truth."""
+    return {
+        KEY_VERSION: _ints([KIND_VERSIONS[kind]]),
+        KEY_KIND: _bytes(kind.encode()),
+        KEY_SCENE: _bytes(str(name).encode()),
+        KEY_HEIGHT: _ints([h]),
+        KEY_WIDTH: _ints([w]),
+        KEY_NUM_FRAMES: _ints([n]),
+        KEY_LDR: _bytes(_le(ldr16, np.uint16)),
+        KEY_EXPOSURES: _floats(exposures),
+        KEY_HDR: _bytes(hdr_blob),
+        KEY_HAS_HDR: _ints([int(has_hdr)]),
+    }
+
+
 def encode_example(ldr, exposures, hdr=None, *, scene="", kind=KIND_IMAGE_SCENE,
                    reference=None, origin=(0, 0), transform=0, targets=None, ldr_aligned=None):
     """One record of the hdrkeras schema -> serialized tf.train.Example bytes.
@@ -174,16 +191,8 @@ def encode_example(ldr, exposures, hdr=None, *, scene="", kind=KIND_IMAGE_SCENE,
         if hdr.shape != (h, w, 3):
             raise ValueError(f"hdr must be [{h},{w},3], got {hdr.shape}")
     feature = {
-        KEY_VERSION: _ints([KIND_VERSIONS[kind]]),
-        KEY_KIND: _bytes(kind.encode()),
-        KEY_SCENE: _bytes(str(scene).encode()),
-        KEY_HEIGHT: _ints([h]),
-        KEY_WIDTH: _ints([w]),
-        KEY_NUM_FRAMES: _ints([n]),
-        KEY_LDR: _bytes(_le(ldr16, np.uint16)),
-        KEY_EXPOSURES: _floats(exposures),
-        KEY_HDR: _bytes(b"" if hdr is None else _le(hdr, np.float32)),
-        KEY_HAS_HDR: _ints([0 if hdr is None else 1]),
+        **_frames_features(kind, scene, h, w, n, ldr16, exposures,
+                           b"" if hdr is None else _le(hdr, np.float32), hdr is not None),
         KEY_REFERENCE: _ints([n // 2 if reference is None else int(reference)]),
         KEY_ORIGIN: _ints([int(origin[0]), int(origin[1])]),
         KEY_TRANSFORM: _ints([int(transform)]),
@@ -245,16 +254,8 @@ def encode_video_clip(ldr, exposures, hdr=None, valid=None, *, sequence="", star
         blob = b""
     length = start_frame + t if sequence_length is None else int(sequence_length)
     feature = {
-        KEY_VERSION: _ints([KIND_VERSIONS[KIND_VIDEO_CLIP]]),
-        KEY_KIND: _bytes(KIND_VIDEO_CLIP.encode()),
-        KEY_SCENE: _bytes(str(sequence).encode()),
-        KEY_HEIGHT: _ints([h]),
-        KEY_WIDTH: _ints([w]),
-        KEY_NUM_FRAMES: _ints([t]),
-        KEY_LDR: _bytes(_le(ldr16, np.uint16)),
-        KEY_EXPOSURES: _floats(exposures),
-        KEY_HDR: _bytes(blob),
-        KEY_HAS_HDR: _ints([int(valid.any())]),
+        **_frames_features(KIND_VIDEO_CLIP, sequence, h, w, t, ldr16, exposures, blob,
+                           bool(valid.any())),
         KEY_VALID: _ints(valid.astype(np.int64)),
         KEY_START_FRAME: _ints([int(start_frame)]),
         KEY_SEQUENCE_LENGTH: _ints([length]),
