@@ -92,7 +92,7 @@ def test_supervised_steps_lower_the_loss(method, clip):
 
 
 @pytest.mark.slow  # ~2 min on 2 busy cores
-def test_selfsup_steps_train_the_student_and_move_the_ema_teacher(method, clip):
+def test_selfsup_steps_lower_the_loss_and_move_the_ema_teacher(method, clip):
     keras.utils.set_random_seed(3)  # the same initial weights in every run
     student = method.build_inference_model(TINY)
     teacher = teacher_of(student, lambda: method.build_inference_model(TINY))
@@ -100,15 +100,35 @@ def test_selfsup_steps_train_the_student_and_move_the_ema_teacher(method, clip):
     assert not task.teacher.trainable_variables and task.trainable == ("dealthdr",)
     batch = {"ldr": clip["ldr"], "exposures": clip["exposures"]}
     start = [v.numpy().copy() for v in teacher.ema_variables]
-    _steps(method, "selfsup", task, batch, 1, 1e-3)
+    _steps(method, "selfsup", task, batch, 1, 1e-5)
     # One step: teacher = 0.999 teacher + 0.001 student.
     for t, s, t0 in zip(teacher.ema_variables, student.trainable_variables, start):
         np.testing.assert_allclose(t.numpy(), 0.999 * t0 + 0.001 * s.numpy(), atol=1e-7)
-    # The objective's targets (the student's own all-neighbour output, the teacher) move
-    # with training, so its value after a few steps is no measure; what must hold is that
-    # the steps train the student and stay finite (the EMA update is checked above).
-    before = [v.numpy().copy() for v in student.trainable_variables]
-    losses = _steps(method, "selfsup", task, batch, 3, 1e-3)
-    assert np.all(np.isfinite(losses))
+    # Steps with the stage's optimiser stay finite and train the student.
+    before_w = [v.numpy().copy() for v in student.trainable_variables]
+    assert np.all(np.isfinite(_steps(method, "selfsup", task, batch, 2, 1e-5)))
     assert max(np.abs(v.numpy() - b).max()
-               for v, b in zip(student.trainable_variables, before)) > 1e-5
+               for v, b in zip(student.trainable_variables, before_w)) > 1e-7
+    # The objective's targets (the student's own all-neighbour output and the teacher's)
+    # move with the student, so the loss is judged against the targets a step aims at:
+    # with the draw and both targets held, gradient steps lower it.
+    # Near a random init this loss is small and very sharp (the attention's normalised
+    # features and the flow-consistency mask flip with tiny weight changes): Adam's
+    # sign-like first steps raise it even at 1e-6, so the descent is checked with plain
+    # normalised gradient steps; unheld, any step also moves the student away from its
+    # 0.999-EMA teacher.
+    tb = {k: tf.constant(v) for k, v in batch.items()}
+    task.generator.reset_from_seed(11)
+    idx = task.draw_subset()
+    hat, ema = task.targets(tb)
+    variables = task.trainable_variables()
+    before = [float(x) for x in task.consistency(tb, idx, hat, ema)]
+    for _ in range(2):
+        with tf.GradientTape() as tape:
+            total = task.consistency(tb, idx, hat, ema)[0]
+        grads = tape.gradient(total, variables)
+        norm = tf.linalg.global_norm(grads)
+        for v, g in zip(variables, grads):
+            v.assign_sub(5e-5 * g / norm)
+    after = [float(x) for x in task.consistency(tb, idx, hat, ema)]
+    assert after[0] < 0.995 * before[0], (before, after)

@@ -172,18 +172,31 @@ class SelfSupervisedTask(TrainTask):
         s = tf.fill([tf.shape(ldr)[0]], self.sensitivity)
         return model({"ldr": ldr, "exposures": exposures, "sensitivity": s})
 
-    def loss(self, batch, training=True):
-        ldr, exposures = batch["ldr"], batch["exposures"]
+    def draw_subset(self):
+        """This step's neighbour subset: window positions [5] (int32)."""
         pick = self.generator.uniform([], 0, len(LONG_POOL) * len(SHORT_POOL), dtype=tf.int32)
-        idx = tf.gather(self._subsets, pick)
-        hat = self._run(self.model, ldr, exposures)
-        tilde = self._run(self.model, tf.gather(ldr, idx, axis=1),
-                          tf.gather(exposures, idx, axis=1))
-        ema = tf.stop_gradient(self._run(self.teacher, ldr, exposures))
+        return tf.gather(self._subsets, pick)
+
+    def targets(self, batch):
+        """(student's all-neighbour output, teacher's), both held fixed by the loss."""
+        ldr, exposures = batch["ldr"], batch["exposures"]
+        return (tf.stop_gradient(self._run(self.model, ldr, exposures)),
+                tf.stop_gradient(self._run(self.teacher, ldr, exposures)))
+
+    def consistency(self, batch, idx, hat, ema):
+        """(total, l_time, l_ema) of the student's output from the neighbour subset `idx`
+        against the fixed targets; the only path the gradient takes."""
+        tilde = self._run(self.model, tf.gather(batch["ldr"], idx, axis=1),
+                          tf.gather(batch["exposures"], idx, axis=1))
         tilde_tm = mu_tonemap(tilde)
-        l_time = tf.reduce_mean(tf.abs(tilde_tm - tf.stop_gradient(mu_tonemap(hat))))
+        l_time = tf.reduce_mean(tf.abs(tilde_tm - mu_tonemap(hat)))
         l_ema = tf.reduce_mean(tf.abs(tilde_tm - mu_tonemap(ema)))
-        total = l_time + BETA_EMA * l_ema
+        return l_time + BETA_EMA * l_ema, l_time, l_ema
+
+    def loss(self, batch, training=True):
+        idx = self.draw_subset()
+        hat, ema = self.targets(batch)
+        total, l_time, l_ema = self.consistency(batch, idx, hat, ema)
         return total, {"l_time": l_time, "l_ema": l_ema}, {
             "output": tf.clip_by_value(mu_tonemap(hat), 0.0, 1.0),
             "teacher": tf.clip_by_value(mu_tonemap(ema), 0.0, 1.0)}
