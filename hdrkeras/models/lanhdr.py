@@ -34,6 +34,10 @@ Domains: inputs are built by `hdrkeras.layers.lanhdr_inputs.LanHdrInputs` from g
 in [0,1] and relative exposure times; the output is linear HDR in (0,1) (sigmoid),
 trained in the mu-law domain.
 
+Initialisation: every kernel is drawn as torch.nn.Conv2d / nn.Linear draw theirs
+(`TORCH_CONV_INIT`), so training from scratch starts where the official network does;
+biases start at zero (torch draws them uniformly too).
+
 Sizes: the official code works for any H, W (stride-2 convs with symmetric padding 1
 give ceil(n/2); every upsampling goes to the exact size of its skip tensor), and so does
 this port -- no padding or cropping is needed.
