@@ -15,8 +15,7 @@ EXPOSURES=${EXPOSURES:-2}
 STEPS=${STEPS:-300}
 PATCH=${PATCH:-64}
 BATCH=${BATCH:-2}
-# LR unset: the method's own rate (the official 1e-4, what
-# tests/test_lanhdr_method.py::test_default_size_network_stays_trainable_at_the_method_learning_rate checks).
+# LR unset: the method's own rate (the official 1e-4).
 lr=(); if [ -n "${LR:-}" ]; then lr=(--learning_rate "$LR"); fi
 if [ -n "${VGG_WEIGHTS:-}" ]; then vgg=(--vgg_weights "$VGG_WEIGHTS"); else vgg=(--perceptual_weight 0); fi
 data="$WORK/data/lanhdr_${EXPOSURES}e"
