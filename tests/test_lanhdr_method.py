@@ -162,41 +162,49 @@ def _moving_clips(nexps, n=2, size=40):
     return seqs
 
 
-@pytest.mark.parametrize("nexps", [2, 3])
-def test_a_few_training_steps_lower_the_loss(nexps):
-    """AdamW (lr raised for a short run) on recipe pairs from synthetic linear video lowers
-    the loss on a fixed batch."""
+def _fixed_batch_steps(nexps, learning_rate, steps, **net_kwargs):
+    """`steps` eager AdamW steps (the method's optimiser settings) of a fresh LAN-HDR task
+    on one fixed recipe batch (32x32 crops) from synthetic linear video: (batch, [(loss,
+    logs)] per step). Eager: tracing the whole network's gradient costs more than a dozen
+    steps."""
+    import keras
     import tensorflow as tf
 
     from hdrkeras.training.optimizers import build_optimizer
 
-    import keras
-
     keras.utils.set_random_seed(1)
     m = methods.get("lanhdr")
     opts = {"exposures": nexps, "perceptual_weight": 0}
-    task = m._task(opts, None, **TINY)
+    task = m._task(opts, None, **net_kwargs)
     ds = m.pairs_dataset(m.sequence_sources(_moving_clips(nexps), seed=1), opts,
                          batch_size=1, crop=32, seed=1)
     batch = next(iter(ds))
-    t = m.parse_options(opts).nframes
-    assert batch["ldr"].shape == (1, 2, t, 32, 32, 3)
-    assert m.optimizer_settings.kind == "adamw" and m.optimizer_settings.weight_decay == 0.01
-    opt = build_optimizer(m.optimizer_settings, 2e-3)
+    opt = build_optimizer(m.optimizer_settings, learning_rate)
     variables = task.trainable_variables()
-
-    def step(b):  # eager: tracing the whole network's gradient costs more than 5 steps
+    history = []
+    for _ in range(steps):
         with tf.GradientTape() as tape:
-            loss, logs, _ = task.loss(b)
+            loss, logs, _ = task.loss(batch)
         opt.apply_gradients(zip(tape.gradient(loss, variables), variables))
-        return loss, logs
+        history.append((float(loss), logs))
+    return batch, history
 
-    first, logs = step(batch)
+
+@pytest.mark.parametrize("nexps", [2, 3])
+def test_a_few_training_steps_lower_the_loss(nexps):
+    """AdamW (lr raised for a short run of the tiny network) on recipe pairs from
+    synthetic linear video lowers the loss on a fixed batch. The network starts as the
+    official one (torch's default init: a near-constant output), so the loss moves after a
+    few steps; the last three steps' best is compared (single steps at 1e-3 jitter)."""
+    m = methods.get("lanhdr")
+    assert m.optimizer_settings.kind == "adamw" and m.optimizer_settings.weight_decay == 0.01
+    batch, history = _fixed_batch_steps(nexps, 1e-3, 12, **TINY)
+    t = m.parse_options({"exposures": nexps}).nframes
+    assert batch["ldr"].shape == (1, 2, t, 32, 32, 3)
+    first, logs = history[0]
     assert set(logs) == {"l1", "vgg", "frequency", "temporal"}
     assert float(logs["temporal"]) > 0
-    for _ in range(5):
-        last, _ = step(batch)
-    assert float(last) < 0.9 * float(first)
+    assert min(h[0] for h in history[-3:]) < 0.9 * first, [h[0] for h in history]
 
 
 def test_train_and_val_datasets_from_a_synthetic_video_root(tmp_path):

@@ -3,6 +3,8 @@
 import keras
 import tensorflow as tf
 
+from hdrkeras.layers.torch_compat import TORCH_CONV_INIT
+
 
 @keras.saving.register_keras_serializable(package="hdrkeras")
 class FFTResidualBlock(keras.layers.Layer):
@@ -33,6 +35,7 @@ class FFTResidualBlock(keras.layers.Layer):
 
         def conv(name, filters, k, in_c):
             layer = keras.layers.Conv2D(filters, k, padding="same", use_bias=False, name=name,
+                                        kernel_initializer=TORCH_CONV_INIT,
                                         dtype=self.dtype_policy)
             layer.build((None, None, None, in_c))
             return layer

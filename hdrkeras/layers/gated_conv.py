@@ -3,6 +3,8 @@
 import keras
 import tensorflow as tf
 
+from hdrkeras.layers.torch_compat import TORCH_CONV_INIT
+
 
 @keras.saving.register_keras_serializable(package="hdrkeras")
 class GatedConv(keras.layers.Layer):
@@ -34,7 +36,7 @@ class GatedConv(keras.layers.Layer):
     def build(self, input_shape):
         self.conv2d = keras.layers.Conv2D(
             2 * self.filters, self.kernel_size, strides=self.strides, padding="valid",
-            name="conv2d", dtype=self.dtype_policy)
+            kernel_initializer=TORCH_CONV_INIT, name="conv2d", dtype=self.dtype_policy)
         p = self.kernel_size // 2
         self.conv2d.build(tuple(input_shape[:1]) + (None, None, input_shape[-1]))
         self._pad = [[0, 0], [p, p], [p, p], [0, 0]]

@@ -3,6 +3,8 @@
 import keras
 import tensorflow as tf
 
+from hdrkeras.layers.torch_compat import TORCH_CONV_INIT
+
 
 def gathered_max(scores):
     """(max, argmax) of `scores` [..., N] over the last axis, the max taken by GATHERING
@@ -69,7 +71,9 @@ class HardPatchAttention(keras.layers.Layer):
         self.embed_dim = int(embed_dim)
 
     def build(self, query_shape, key_shape=None, value_shape=None):
+        # torch's Linear default init (fan_in = 9 C, as this conv's).
         self.embed = keras.layers.Conv2D(self.embed_dim, 3, padding="same", use_bias=False,
+                                         kernel_initializer=TORCH_CONV_INIT,
                                          name="embed", dtype=self.dtype_policy)
         self.embed.build((None, None, None, int(query_shape[-1])))
         self.built = True

@@ -2,6 +2,8 @@
 
 import keras
 
+from hdrkeras.layers.torch_compat import TORCH_CONV_INIT
+
 
 @keras.saving.register_keras_serializable(package="hdrkeras")
 class ResidualBlock(keras.layers.Layer):
@@ -30,6 +32,7 @@ class ResidualBlock(keras.layers.Layer):
 
         def conv(name, built_on):
             layer = keras.layers.Conv2D(self.filters, 3, padding="same", name=name,
+                                        kernel_initializer=TORCH_CONV_INIT,
                                         dtype=self.dtype_policy)
             layer.build(built_on)
             return layer

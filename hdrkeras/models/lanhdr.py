@@ -34,6 +34,10 @@ Domains: inputs are built by `hdrkeras.layers.lanhdr_inputs.LanHdrInputs` from g
 in [0,1] and relative exposure times; the output is linear HDR in (0,1) (sigmoid),
 trained in the mu-law domain.
 
+Initialisation: every kernel is drawn as torch.nn.Conv2d / nn.Linear draw theirs
+(`TORCH_CONV_INIT`), so training from scratch starts where the official network does;
+biases start at zero (torch draws them uniformly too).
+
 Sizes: the official code works for any H, W (stride-2 convs with symmetric padding 1
 give ceil(n/2); every upsampling goes to the exact size of its skip tensor), and so does
 this port -- no padding or cropping is needed.
@@ -46,6 +50,7 @@ from hdrkeras.layers.gated_conv import GatedConv
 from hdrkeras.layers.hard_patch_attention import HardPatchAttention
 from hdrkeras.layers.residual_block import ResidualBlock
 from hdrkeras.layers.resize_like import ResizeLike
+from hdrkeras.layers.torch_compat import TORCH_CONV_INIT
 
 FRAME_CHANNELS = 7  # [L (3), H (3), Y (1)]
 LUMA_CHANNELS = 4  # [Y (1), H (3)]
@@ -58,13 +63,16 @@ def _input(channels, name):
 
 
 def _conv(filters, k, name, strides=1, activation=None, use_bias=True):
-    """A conv with torch's symmetric zero padding k//2 (also for stride 2)."""
+    """A conv with torch's symmetric zero padding k//2 (also for stride 2) and torch's
+    default kernel init: Keras' Glorot init draws kernels ~1.7x larger, which through the
+    unnormalised residual and Fourier blocks drives the sigmoid into saturation within the
+    first optimiser steps (output constant, gradient zero)."""
+    kw = dict(activation=activation, use_bias=use_bias, kernel_initializer=TORCH_CONV_INIT,
+              name=name)
     if strides == 1:
-        return keras.layers.Conv2D(filters, k, padding="same", activation=activation,
-                                   use_bias=use_bias, name=name)
+        return keras.layers.Conv2D(filters, k, padding="same", **kw)
     pad = keras.layers.ZeroPadding2D(k // 2, name=name + "_pad")
-    conv = keras.layers.Conv2D(filters, k, strides=strides, padding="valid",
-                               activation=activation, use_bias=use_bias, name=name)
+    conv = keras.layers.Conv2D(filters, k, strides=strides, padding="valid", **kw)
     return lambda x: conv(pad(x))
 
 
@@ -99,7 +107,7 @@ def luminance_encoder(tdim):
 
 def _upsample_block(prefix, skip, up, out_channels):
     """UpsampleBlock: ResBlock(skip_conv(skip) + bilinear(up -> size of skip))."""
-    x = keras.layers.Conv2D(skip.shape[-1], 3, padding="same", name=prefix + "_skip_conv")(skip)
+    x = _conv(skip.shape[-1], 3, prefix + "_skip_conv")(skip)
     x = keras.layers.Add(name=prefix + "_add")([x, ResizeLike(name=prefix + "_up")([up, x])])
     return ResidualBlock(out_channels, name=prefix + "_out_conv")(x)
 
@@ -107,7 +115,7 @@ def _upsample_block(prefix, skip, up, out_channels):
 def _upsample_block_v2(prefix, x, skip, out_channels):
     """UpsampleBlockv2: ResBlock(conv3x3(bilinear(x -> size of skip)) + skip)."""
     x = ResizeLike(name=prefix + "_up")([x, skip])
-    x = keras.layers.Conv2D(skip.shape[-1], 3, padding="same", name=prefix + "_skip_conv")(x)
+    x = _conv(skip.shape[-1], 3, prefix + "_skip_conv")(x)
     x = keras.layers.Add(name=prefix + "_add")([x, skip])
     return ResidualBlock(out_channels, name=prefix + "_rb")(x)
 
@@ -120,15 +128,15 @@ def reconstruction(ch, tdim):
     s = _input(1, "score")
     swapped = _input(8 * t, "swapped")
     x = keras.layers.Concatenate(name="s3_cat")([swapped, v[0]])
-    x = keras.layers.Conv2D(8 * t, 3, padding="same", name="s3_conv_head")(x)
+    x = _conv(8 * t, 3, "s3_conv_head")(x)
     x = keras.layers.Multiply(name="s3_times_score")([x, s])
     for i in range(NUM_RES_BLOCKS):
         x = ResidualBlock(8 * t, name=f"s3_rb_{i}")(x)
-    x = keras.layers.Conv2D(4 * t, 3, padding="same", name="s3_conv_tail")(x)
+    x = _conv(4 * t, 3, "s3_conv_tail")(x)
     x = _upsample_block("up_8_4", v[1], x, 2 * t)
     x = _upsample_block("up_4_2", v[2], x, t)
     x = _upsample_block("up_2_1", v[3], x, ch)
-    x = keras.layers.Conv2D(ch, 3, padding="same", activation="relu", name="conv_final1")(x)
+    x = _conv(ch, 3, "conv_final1", activation="relu")(x)
     return keras.Model(v + [s, swapped], x, name="recon")
 
 
@@ -144,10 +152,10 @@ def fuser(ch, tdim):
     x = ResidualBlock(8 * t, name="rb_head")(f)
     for i in range(FUSER_RES_BLOCKS):
         x = ResidualBlock(8 * t, name=f"rb_{i}")(x)
-    x = keras.layers.Conv2D(4 * t, 3, padding="same", name="conv_tail")(x)
+    x = _conv(4 * t, 3, "conv_tail")(x)
     x = _upsample_block_v2("up_8_4", x, x2, 2 * t)
-    x = keras.layers.Conv2D(ch, 1, name="conv_bn")(x)
-    gate = keras.layers.Conv2D(1, 5, padding="same", activation="sigmoid", name="conv_gate")(
+    x = _conv(ch, 1, "conv_bn")(x)
+    gate = _conv(1, 5, "conv_gate", activation="sigmoid")(
         keras.layers.Concatenate(name="gate_cat")([x, a]))
     x = gate * (x + a) + (1.0 - gate) * x  # the official blend, term for term
     x = ResidualBlock(2 * t, name="fb")(x)
@@ -159,10 +167,10 @@ def fuser(ch, tdim):
 def merge(ch, nframes):
     """Merge_test_res_fft: concat of the aligned features [B,H,W,T*ch] -> sigmoid HDR."""
     inp = _input(ch * nframes, "aligned")
-    x = keras.layers.Conv2D(ch, 3, padding="same", activation="relu", name="conv1_head")(inp)
+    x = _conv(ch, 3, "conv1_head", activation="relu")(inp)
     for i in range(NUM_RES_BLOCKS):
         x = FFTResidualBlock(name=f"rb1_{i}")(x)
-    x = keras.layers.Conv2D(3, 3, padding="same", activation="sigmoid", name="conv1_tail")(x)
+    x = _conv(3, 3, "conv1_tail", activation="sigmoid")(x)
     return keras.Model(inp, x, name="merge")
 
 
