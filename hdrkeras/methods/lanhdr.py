@@ -382,9 +382,9 @@ PLANS = ("whole", "banded", "recompute")
 # frames * PER_PIXEL_PER_FRAME), frames = the window length (the states it caches).
 # Measured with python -m hdrkeras.bench --method lanhdr --exposures {2,3} --streaming
 # --runs 1 --threads 2 (docs/benchmarks.md, "LAN-HDR (issue 16)").
-PLAN_MEMORY = {"whole": (0.8 * 2 ** 30, 2500, 135),
-               "banded": (0.8 * 2 ** 30, 900, 135),
-               "recompute": (0.8 * 2 ** 30, 900, 20)}
+PLAN_MEMORY = {"whole": (640 * 2 ** 20, 3000, 135),
+               "banded": (640 * 2 ** 20, 1550, 135),
+               "recompute": (640 * 2 ** 20, 1500, 20)}
 
 
 def choose_plan(height, width, frames, max_memory_gb):
@@ -461,6 +461,8 @@ class LanHdrStreaming(StreamingModel):
         self._trunk_model = net.aligner_model(trunk, name="aligner_trunk")
         self._trunk = tf.function(self._trunk_fn, reduce_retracing=True)
         self._mov = tf.function(self._mov_fn, reduce_retracing=True)
+        self._value_key_model = net.value_key_model()
+        self._value_key = tf.function(self._value_key_fn, reduce_retracing=True)
         self._band_head = tf.function(
             lambda x, kernel: tf.nn.conv2d(self._last_block(x), kernel, 1, "SAME"),
             reduce_retracing=True)
@@ -483,13 +485,27 @@ class LanHdrStreaming(StreamingModel):
 
         return self.net.mov_extractor(frame_inputs(ldr, t)[0])
 
+    def _value_key_fn(self, ldr, t):
+        import tensorflow as tf
+
+        from hdrkeras.layers.lanhdr_inputs import frame_inputs
+
+        def quarter(n):  # two stride-2 convs, padding 1: ceil(ceil(n / 2) / 2) = ceil(n / 4)
+            return (n + 3) // 4
+        shape = tf.shape(ldr)
+        size = tf.zeros([1, quarter(shape[1]), quarter(shape[2]), 1], ldr.dtype)
+        return self._value_key_model(list(frame_inputs(ldr, t)) + [size])
+
     def frame_state(self, i, ldr, exposure):
         import tensorflow as tf
 
         ldr = tf.convert_to_tensor(np.asarray(ldr, np.float32)[None])
-        feats = list(self._encode(ldr, tf.constant(exposure, tf.float32)))
+        t = tf.constant(exposure, tf.float32)
         if self.plan(ldr.shape[1], ldr.shape[2]) == "recompute":
-            feats = [None] * 4 + feats[4:]  # the hallucination pyramid is recomputed
+            # The hallucination pyramid is recomputed at each window position.
+            feats = [None] * 4 + list(self._value_key(ldr, t))
+        else:
+            feats = list(self._encode(ldr, t))
         return {"ldr": ldr, "t": float(exposure), "feats": feats}
 
     def _reference_fn(self, ldr, t):

@@ -69,62 +69,82 @@ def _row_spectrum(x):
     return tf.transpose(tf.signal.rfft(tf.transpose(x, [0, 2, 1])), [2, 0, 1])
 
 
-def _column_mix(block, z):
-    """[n, H, C] complex (n spectrum columns) -> FFT over H, the block's 1x1 convs on
-    [Re | Im], inverse FFT over H; same shape."""
-    c = block.channels
+def _conv(x, kernel, padding="SAME"):
+    """A bias-free stride-1 conv of [h, w, C] (the block's Conv2D layers, by their kernels,
+    so that one traced function serves every block)."""
+    return tf.nn.conv2d(x[None], kernel, 1, padding)[0]
+
+
+def _column_mix(z, fft_0, fft_2):
+    """[n, H, C] complex (n spectrum columns) -> FFT over H, the block's 1x1 convs
+    (kernels fft_0, fft_2) on [Re | Im], inverse FFT over H; same shape."""
+    c = tf.shape(z)[-1]  # dynamic: the trace is shared by every width
     s = tf.transpose(tf.signal.fft(tf.transpose(z, [0, 2, 1])), [0, 2, 1])
-    y = tf.concat([tf.math.real(s), tf.math.imag(s)], axis=-1)[None]
-    y = block.main_fft_2(tf.nn.relu(block.main_fft_0(y)))[0]
+    y = tf.concat([tf.math.real(s), tf.math.imag(s)], axis=-1)
+    y = _conv(tf.nn.relu(_conv(y, fft_0, "VALID")), fft_2, "VALID")
     s = tf.complex(y[..., :c], y[..., c:])
     return tf.transpose(tf.signal.ifft(tf.transpose(s, [0, 2, 1])), [0, 2, 1])
 
 
-def _row_output(block, x, z, top):
+def _row_output(x, z, top, main_0, main_2):
     """A band of the block's output: x [h, W, C] the band's input rows with `top` rows of
     halo above (and up to SPATIAL_HALO below); z [W//2+1, r, C] its spectrum rows after
     the column pass -> x + spatial(x) + irfft over W, [r, W, C]."""
     r = tf.shape(z)[1]
-    spatial = block.main_2(tf.nn.relu(block.main_0(x[None])))[0, top:top + r]
+    spatial = _conv(tf.nn.relu(_conv(x, main_0)), main_2)[top:top + r]
     f = tf.signal.irfft(tf.transpose(z, [1, 2, 0]), fft_length=tf.shape(x)[1:2])
     return x[top:top + r] + spatial + tf.transpose(f, [0, 2, 1])
 
 
+_FUNCTIONS = {}
+
+
+def _function(fn):
+    """One traced tf.function per helper, shared by every block (shapes relaxed after the
+    second trace)."""
+    if fn not in _FUNCTIONS:
+        _FUNCTIONS[fn] = tf.function(fn, reduce_retracing=True)
+    return _FUNCTIONS[fn]
+
+
 class BandedFFTBlock:
-    """An FFTResidualBlock applied in place to a float32 numpy map [H, W, C], in row bands
-    and spectrum column blocks (see the module docstring).
+    """An FFTResidualBlock applied in place to a numpy map [H, W, C], in row bands and
+    spectrum column blocks (see the module docstring).
 
     Args:
       block: a built hdrkeras.layers.fft_residual_block.FFTResidualBlock (float32, or
         float64 on float64 maps).
-      chunk_pixels: pixels per band / column block. Defaults to CHUNK_PIXELS.
+      chunk_pixels: pixels per row band; a column block has a quarter as many (its
+        spectrum and 2C-channel [Re | Im] stack are 2-4x a band's bytes per pixel).
+        Defaults to CHUNK_PIXELS.
     """
 
     def __init__(self, block, chunk_pixels=CHUNK_PIXELS):
         self.block = block
         self.chunk_pixels = int(chunk_pixels)
-        self._spectrum = tf.function(_row_spectrum, reduce_retracing=True)
-        self._mix = tf.function(lambda z: _column_mix(block, z), reduce_retracing=True)
-        self._rows = tf.function(lambda x, z, top: _row_output(block, x, z, top),
-                                 reduce_retracing=True)
 
     def __call__(self, x, z=None):
         """x: float32 (float64 for a float64 block) numpy [H, W, C], overwritten by the
         block's output. z: the work buffer (`spectrum_buffer(x)`; allocated if None).
         Returns x."""
+        blk = self.block
+        kernels = [tf.convert_to_tensor(layer.kernel)
+                   for layer in (blk.main_0, blk.main_2, blk.main_fft_0, blk.main_fft_2)]
         h, w, _ = x.shape
         if z is None:
             z = spectrum_buffer(x)
         rows = max(1, self.chunk_pixels // w)
+        spectrum, mix, finish = (_function(f) for f in (_row_spectrum, _column_mix,
+                                                         _row_output))
         for r0, r1 in spans(h, rows):
-            z[:, r0:r1] = self._spectrum(x[r0:r1]).numpy()
-        for c0, c1 in spans(z.shape[0], max(1, self.chunk_pixels // h)):
-            z[c0:c1] = self._mix(z[c0:c1]).numpy()
+            z[:, r0:r1] = spectrum(x[r0:r1]).numpy()
+        for c0, c1 in spans(z.shape[0], max(1, self.chunk_pixels // (4 * h))):
+            z[c0:c1] = mix(z[c0:c1], *kernels[2:]).numpy()
         above = x[:0].copy()  # the original rows just above the current band
         for r0, r1 in spans(h, rows):
             x_in = np.concatenate([above, x[r0:min(r1 + SPATIAL_HALO, h)]])
-            y = self._rows(x_in, np.ascontiguousarray(z[:, r0:r1]),
-                           tf.constant(len(above))).numpy()
+            y = finish(x_in, np.ascontiguousarray(z[:, r0:r1]), tf.constant(len(above)),
+                       *kernels[:2]).numpy()
             above = np.concatenate([above, x[max(r0, r1 - SPATIAL_HALO):r1]])[-SPATIAL_HALO:]
             x[r0:r1] = y
         return x

@@ -245,11 +245,24 @@ class LanHdr(keras.Model):
         frame = _input(FRAME_CHANNELS, "frame")
         ys = _input(LUMA_CHANNELS, "ys")
         mov = self.mov_extractor(frame)
-        small = ResizeLike(name="frame_to_quarter")([frame[..., :6], mov[1]])
-        ys_small = ResizeLike(name="ys_to_quarter")([ys, mov[1]])
-        value = self.fe_v(small)
-        key = self.fe_kq(ys_small)
-        return keras.Model([frame, ys], list(mov) + list(value) + [key], name="frame_encoder")
+        return keras.Model([frame, ys], list(mov) + self._value_key(frame, ys, mov[1]),
+                           name="frame_encoder")
+
+    def _value_key(self, frame, ys, quarter):
+        """value_0..3 and key of a frame, at the size of `quarter` (1/4 resolution)."""
+        small = ResizeLike(name="frame_to_quarter")([frame[..., :6], quarter])
+        ys_small = ResizeLike(name="ys_to_quarter")([ys, quarter])
+        return list(self.fe_v(small)) + [self.fe_kq(ys_small)]
+
+    def value_key_model(self):
+        """(frame, ys, quarter) -> [value_0..3, key]: the frame encoder's outputs without
+        the hallucination pyramid, whose 1/4-resolution level only gives their size; here
+        `quarter` does (any [B, ceil(ceil(H/2)/2), ceil(ceil(W/2)/2), 1] tensor)."""
+        frame = _input(FRAME_CHANNELS, "frame")
+        ys = _input(LUMA_CHANNELS, "ys")
+        quarter = _input(1, "quarter")
+        return keras.Model([frame, ys, quarter], self._value_key(frame, ys, quarter),
+                           name="value_key_encoder")
 
     def aligner_model(self, fuse, name="aligner"):
         """The per-position aligner (see the module docstring) around `fuse`: the fuser, or
