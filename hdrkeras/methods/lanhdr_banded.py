@@ -29,9 +29,9 @@ ever served (hdrkeras.tf_runtime), so only band-sized blocks reach its pool.
 import numpy as np
 import tensorflow as tf
 
-# Pixels of one band or column block: 2^18 px x 64 channels x 4 B = 64 MB per map
-# (136 rows of a 1920-wide frame; halos add 2-6 rows per band).
-CHUNK_PIXELS = 1 << 18
+# Pixels of one row band: 2^17 px x 64 channels x 4 B = 32 MB per map (68 rows of a
+# 1920-wide frame; halos add 2-6 rows per band).
+CHUNK_PIXELS = 1 << 17
 SPATIAL_HALO = 2  # conv3x3 -> ReLU -> conv3x3
 
 
