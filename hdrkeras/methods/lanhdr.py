@@ -425,6 +425,7 @@ class LanHdrStreaming(StreamingModel):
         import tensorflow as tf
 
         from hdrkeras import tiling
+        from hdrkeras.layers.lanhdr_inputs import frame_inputs
         from hdrkeras.methods import lanhdr_banded
 
         if plan is not None and plan not in PLANS:
@@ -460,7 +461,12 @@ class LanHdrStreaming(StreamingModel):
                                           fuse.outputs[1]], name="fuser_trunk")
         self._trunk_model = net.aligner_model(trunk, name="aligner_trunk")
         self._trunk = tf.function(self._trunk_fn, reduce_retracing=True)
-        self._mov = tf.function(self._mov_fn, reduce_retracing=True)
+        self._frame_input = tf.function(lambda ldr, t: frame_inputs(ldr, t)[0][0],
+                                        reduce_retracing=True)
+        self._banded_mov = lanhdr_banded.BandedPyramidEncoder(net.mov_extractor,
+                                                              self.chunk_pixels)
+        self._banded_ref = lanhdr_banded.BandedPyramidEncoder(net.ref_extractor,
+                                                              self.chunk_pixels)
         self._value_key_model = net.value_key_model()
         self._value_key = tf.function(self._value_key_fn, reduce_retracing=True)
         self._band_head = tf.function(
@@ -480,11 +486,6 @@ class LanHdrStreaming(StreamingModel):
 
         return self.net.frame_encoder(list(frame_inputs(ldr, t)))
 
-    def _mov_fn(self, ldr, t):
-        from hdrkeras.layers.lanhdr_inputs import frame_inputs
-
-        return self.net.mov_extractor(frame_inputs(ldr, t)[0])
-
     def _value_key_fn(self, ldr, t):
         import tensorflow as tf
 
@@ -501,11 +502,13 @@ class LanHdrStreaming(StreamingModel):
 
         ldr = tf.convert_to_tensor(np.asarray(ldr, np.float32)[None])
         t = tf.constant(exposure, tf.float32)
-        if self.plan(ldr.shape[1], ldr.shape[2]) == "recompute":
-            # The hallucination pyramid is recomputed at each window position.
-            feats = [None] * 4 + list(self._value_key(ldr, t))
-        else:
+        plan = self.plan(ldr.shape[1], ldr.shape[2])
+        if plan == "whole":
             feats = list(self._encode(ldr, t))
+        elif plan == "banded":
+            feats = self._banded_mov(self._frame_input(ldr, t)) + list(self._value_key(ldr, t))
+        else:  # the hallucination pyramid is recomputed at each window position
+            feats = [None] * 4 + list(self._value_key(ldr, t))
         return {"ldr": ldr, "t": float(exposure), "feats": feats}
 
     def _reference_fn(self, ldr, t):
@@ -549,7 +552,10 @@ class LanHdrStreaming(StreamingModel):
         _, h, w, _ = c["ldr"].shape
         plan = self.plan(h, w)
         t_ref = tf.constant(c["t"], tf.float32)
-        ref = self._reference(c["ldr"], t_ref)
+        if plan == "whole":
+            ref = self._reference(c["ldr"], t_ref)
+        else:
+            ref = self._banded_ref(self._frame_input(c["ldr"], t_ref))
         ch = self._head.kernel.shape[2] // self.num_frames
         head = None
         if plan != "whole":
@@ -568,7 +574,7 @@ class LanHdrStreaming(StreamingModel):
                 continue
             feats = s["feats"]
             if plan == "recompute":
-                feats = list(self._mov(s["ldr"], t_i)) + feats[4:]
+                feats = self._banded_mov(self._frame_input(s["ldr"], t_i)) + feats[4:]
             x = self._trunk(feats, ref, c["ldr"], t_ref, t_i)[0]
             del feats
             # The last block (two 3x3 convs and a 3x3 projection) and the head conv:

@@ -20,7 +20,8 @@ stack, the 1x1 convs' outputs, the inverse). Here:
   the block's input and spatial branch (2 rows of halo), written over the input in place
   (the two original rows above each band are kept aside for the next band's halo).
 
-A block thus needs its input and the spectrum buffer (two full-size maps) plus band-sized
+The pyramid encoders' full-resolution level (two 3x3 convs and an FFT residual block, 16
+channels) is banded the same way. A block thus needs its input and the spectrum buffer (two full-size maps) plus band-sized
 temporaries. Full-size buffers are numpy arrays, not TensorFlow tensors: malloc returns
 them to the system when freed, while TF's pooled CPU allocator keeps the largest blocks it
 ever served (hdrkeras.tf_runtime), so only band-sized blocks reach its pool.
@@ -148,6 +149,52 @@ class BandedFFTBlock:
             above = np.concatenate([above, x[max(r0, r1 - SPATIAL_HALO):r1]])[-SPATIAL_HALO:]
             x[r0:r1] = y
         return x
+
+
+class BandedPyramidEncoder:
+    """A LAN-HDR pyramid encoder (hdrkeras.models.lanhdr.pyramid_encoder) with its
+    full-resolution level -- two 3x3 convs (radius 2) and an FFT residual block -- in row
+    bands and spectrum columns (a numpy map and spectrum buffer of the encoder's width);
+    the coarser levels, at 1/2 resolution and below, run whole on it.
+
+    Args:
+      encoder: the keras.Model built by pyramid_encoder.
+      chunk_pixels: pixels per row band. Defaults to CHUNK_PIXELS.
+    """
+
+    def __init__(self, encoder, chunk_pixels=CHUNK_PIXELS):
+        get = encoder.get_layer
+        self.chunk_pixels = int(chunk_pixels)
+        self.width = int(get("block1").channels)
+        first = [(get(f"conv1{j}"), get(f"conv1{j}_relu")) for j in (1, 2)]
+
+        def full_res(x):
+            for conv, relu in first:
+                x = relu(conv(x))
+            return x
+
+        def coarse(x):
+            levels = []
+            for i in (2, 3, 4):
+                name = f"conv{i}1"
+                pad = [l for l in encoder.layers if l.name == name + "_pad"]
+                x = get(name)(pad[0](x) if pad else x)  # plain convs pad explicitly
+                x = get(f"block{i}")(get(name + "_relu")(x))
+                levels.append(x)
+            return levels[::-1]
+
+        self._full_res = tf.function(full_res, reduce_retracing=True)
+        self._coarse = tf.function(coarse, reduce_retracing=True)
+        self._block = BandedFFTBlock(get("block1"), chunk_pixels)
+
+    def __call__(self, x):
+        """x: [H, W, C_in] tensor -> the encoder's outputs [lv4, lv3, lv2, lv1], each
+        [1, h, w, c] (lv1 at full resolution)."""
+        h, w = int(x.shape[0]), int(x.shape[1])
+        lv1 = np.empty((h, w, self.width), np.float32)
+        banded(self._full_res, x, 2, max(1, self.chunk_pixels // w), lv1)
+        lv1 = tf.convert_to_tensor(self._block(lv1)[None])
+        return list(self._coarse(lv1)) + [lv1]
 
 
 def spectrum_buffer(x):
