@@ -379,12 +379,17 @@ class LanHdrMethod(Method):
 # every window position, 4-6 more encoder runs per output frame.
 PLANS = ("whole", "banded", "recompute")
 # Peak resident bytes of a stream at batch 1, per plan: FIXED + pixels * (PER_PIXEL +
-# frames * PER_PIXEL_PER_FRAME), frames = the window length (the states it caches).
-# Measured with python -m hdrkeras.bench --method lanhdr --exposures {2,3} --streaming
-# --runs 1 --threads 2 (docs/benchmarks.md, "LAN-HDR (issue 16)").
-PLAN_MEMORY = {"whole": (640 * 2 ** 20, 3000, 135),
-               "banded": (640 * 2 ** 20, 1550, 135),
-               "recompute": (640 * 2 ** 20, 1500, 20)}
+# frames * PER_FRAME), frames = the window length (the states it caches). FIXED: the
+# process before its first frame (TF 583 MB after import, the network 54 MB). `recompute`
+# from `python -m hdrkeras.bench --method lanhdr --exposures {2,3} --streaming --size
+# 1080x1920 --threads 2 --runs 1` (2026-12-02; peak 3613 / 3890 MB for 2E / 3E: 1503 /
+# 1643 B per pixel above FIXED, solved for the two terms and rounded up); `banded` the
+# same plus a frame's hallucination pyramid (16 + 32/4 + 64/16 + 128/64 channels of
+# float32: 120 B per pixel) per frame; `whole` from the 1080x1920 2E whole-map peak of
+# 8310 MB (docs/benchmarks.md, "LAN-HDR (issue 16)"), above the 540x960 peak of 2610 MB.
+PLAN_MEMORY = {"whole": (640 * 2 ** 20, 3100, 190),
+               "banded": (640 * 2 ** 20, 1160, 190),
+               "recompute": (640 * 2 ** 20, 1160, 70)}
 
 
 def choose_plan(height, width, frames, max_memory_gb):
