@@ -64,6 +64,44 @@ def test_streaming_equals_per_window_and_encodes_each_frame_once(tiny_2e):
     assert np.ptp(outs[3]) > 0
 
 
+@pytest.mark.parametrize("plan", ["banded", "recompute"])
+def test_banded_plans_equal_the_window_model(tiny_2e, plan):
+    """The memory-bounded plans (64-channel full-resolution stages in row bands and
+    spectrum columns; "recompute" also re-encodes each frame's hallucination pyramid per
+    position) give the window model's output, and a stream equals run_window exactly."""
+    from hdrkeras.methods.lanhdr import LanHdrStreaming, _window_net
+
+    sm = LanHdrStreaming(_window_net(tiny_2e), plan=plan, chunk_pixels=64)  # 2-row bands
+    seq = _sequence(7, 2)
+    outs = dict(stream(sm, seq, centres=[1, 3]))
+    for c in (1, 3):
+        ldr, t = _window(seq, seq.window(c, 5))
+        np.testing.assert_allclose(outs[c], tiny_2e({"ldr": ldr, "exposures": t}).numpy()[0],
+                                   atol=1e-5)
+        np.testing.assert_array_equal(outs[c], sm.run_window(ldr[0], t[0]))
+    states = {}
+    original = sm.frame_state
+    sm.frame_state = lambda i, ldr, t: states.setdefault(i, original(i, ldr, t))
+    sm.run_window(ldr[0], t[0])
+    kept = [f is not None for f in states[0]["feats"]]
+    assert kept == [plan == "banded"] * 4 + [True] * 5
+
+
+def test_plan_follows_frame_size_and_budget(tiny_2e):
+    from hdrkeras.errors import ConfigError
+    from hdrkeras.methods.lanhdr import PLANS, LanHdrStreaming, _window_net, choose_plan
+
+    assert choose_plan(256, 256, 5, 4.0) == "whole"
+    assert choose_plan(1080, 1920, 5, 4.0) != "whole"
+    assert choose_plan(1080, 1920, 7, 0.5) == PLANS[-1]  # nothing fits: the leanest
+    plans = [choose_plan(s, s, 7, 4.0) for s in (256, 512, 1024, 2048, 4096)]
+    assert plans == sorted(plans, key=PLANS.index)  # leaner as frames grow
+    sm = LanHdrStreaming(_window_net(tiny_2e), max_memory_gb=1000.0)
+    assert sm.plan(4320, 7680) == "whole"
+    with pytest.raises(ConfigError, match="plan must be one of"):
+        LanHdrStreaming(_window_net(tiny_2e), plan="tiled")
+
+
 def test_video_tool_streams_a_saved_lanhdr_model(tiny_2e, tmp_path):
     """reconstruct/video.py --model lanhdr.keras uses LAN-HDR's streaming model; the file
     loads in a fresh process."""

@@ -13,7 +13,10 @@ Streaming (`LanHdrStreaming`): each frame's encoder, value pyramid and luminance
 computed once and reused by every window containing it; per window only the reference
 encoder, the query side, the aligner of each position and the merge run. The merge's
 first conv is accumulated one position at a time, so the T aligned full-resolution maps
-never coexist.
+never coexist. Large frames take a memory-bounded plan (PLANS, `choose_plan`): the
+64-channel full-resolution stages in row bands and spectrum columns
+(hdrkeras.methods.lanhdr_banded), and, leaner still, each frame's hallucination pyramid
+recomputed at every window position instead of cached.
 """
 
 import dataclasses
@@ -368,6 +371,37 @@ class LanHdrMethod(Method):
         return build_video_model(networks["network"])
 
 
+# Streaming plans, fastest first (LanHdrStreaming): "whole" runs every stage on whole
+# maps; "banded" runs the 64-channel full-resolution stages (the fuser's last block with the
+# merge's first conv, the merge body) in row bands and spectrum columns
+# (hdrkeras.methods.lanhdr_banded); "recompute" also keeps only the small part of each
+# frame's state (value pyramid, key) and recomputes its hallucination encoder pyramid at
+# every window position, 4-6 more encoder runs per output frame.
+PLANS = ("whole", "banded", "recompute")
+# Peak resident bytes of a stream at batch 1, per plan: FIXED + pixels * (PER_PIXEL +
+# frames * PER_FRAME), frames = the window length (the states it caches). FIXED: the
+# process before its first frame (TF 583 MB after import, the network 54 MB). `recompute`
+# from `python -m hdrkeras.bench --method lanhdr --exposures {2,3} --streaming --size
+# 1080x1920 --threads 2 --runs 1` (2026-12-02; peak 3613 / 3890 MB for 2E / 3E: 1503 /
+# 1643 B per pixel above FIXED, solved for the two terms and rounded up); `banded` the
+# same plus a frame's hallucination pyramid (16 + 32/4 + 64/16 + 128/64 channels of
+# float32: 120 B per pixel) per frame; `whole` from the 1080x1920 2E whole-map peak of
+# 8310 MB (docs/benchmarks.md, "LAN-HDR (issue 16)"), above the 540x960 peak of 2610 MB.
+PLAN_MEMORY = {"whole": (640 * 2 ** 20, 3100, 190),
+               "banded": (640 * 2 ** 20, 1160, 190),
+               "recompute": (640 * 2 ** 20, 1160, 70)}
+
+
+def choose_plan(height, width, frames, max_memory_gb):
+    """The fastest plan whose estimated peak fits in `max_memory_gb`, else the leanest."""
+    pixels = height * width
+    for plan in PLANS:
+        fixed, per_pixel, per_frame = PLAN_MEMORY[plan]
+        if fixed + pixels * (per_pixel + frames * per_frame) <= max_memory_gb * 2 ** 30:
+            return plan
+    return PLANS[-1]
+
+
 class LanHdrStreaming(StreamingModel):
     """Streaming LAN-HDR (see the module docstring); the same numbers as the window model
     up to float summation order (the merge head is a sum over positions).
@@ -377,17 +411,38 @@ class LanHdrStreaming(StreamingModel):
     encoder of the centre frame, then for each position (one call at a time) its query
     and aligner, accumulated into the merge head, then the merge body.
 
+    Large frames take a leaner plan (PLANS, chosen from the frame size and
+    `max_memory_gb` by `choose_plan`); every plan computes the same function (the banded
+    ones up to float rounding), and a stream and `run_window` of one frame size take the
+    same plan, so their results are identical.
+
     Args:
       net: a LanHdr window network.
+      max_memory_gb: float. Memory budget the plan is chosen for. Defaults to
+        hdrkeras.tiling.DEFAULT_MAX_MEMORY_GB (the tools' --max_memory_gb default).
+      plan: one of PLANS to force it (tests, measurements); None chooses by size.
+      chunk_pixels: pixels per band of the banded plans. Defaults to
+        hdrkeras.methods.lanhdr_banded.CHUNK_PIXELS.
     """
 
-    def __init__(self, net):
+    def __init__(self, net, max_memory_gb=None, plan=None, chunk_pixels=None):
+        import keras
         import tensorflow as tf
 
+        from hdrkeras import tiling
+        from hdrkeras.layers.lanhdr_inputs import frame_inputs
+        from hdrkeras.methods import lanhdr_banded
+
+        if plan is not None and plan not in PLANS:
+            raise ConfigError(f"LAN-HDR streaming plan must be one of {', '.join(PLANS)}, "
+                              f"got {plan!r}")
         self.net = net
         self.name = "lanhdr"
         self.num_frames = int(net.nframes)
         self.num_exposures = int(net.nexps)
+        self.max_memory_gb = float(max_memory_gb or tiling.DEFAULT_MAX_MEMORY_GB)
+        self.forced_plan = plan
+        self.chunk_pixels = int(chunk_pixels or lanhdr_banded.CHUNK_PIXELS)
         merge = net.merge
         self._head = merge.get_layer("conv1_head")
         self._body = [merge.get_layer(f"rb1_{i}") for i in range(5)] + \
@@ -403,18 +458,63 @@ class LanHdrStreaming(StreamingModel):
                                     reduce_retracing=True)
         self._block_sum = tf.function(lambda x, a, b: x + a + b, reduce_retracing=True)
         self._tail = tf.function(lambda x: self._body[-1](x), reduce_retracing=True)
+        # Banded plans: the aligner up to the fuser's last block (t channels at full
+        # resolution), that block with the merge's first conv in bands, the banded body.
+        fuse = net.fuser
+        self._last_block = fuse.get_layer("up_2_1_rb")
+        trunk = keras.Model(fuse.inputs, [fuse.get_layer("up_2_1_add").output,
+                                          fuse.outputs[1]], name="fuser_trunk")
+        self._trunk_model = net.aligner_model(trunk, name="aligner_trunk")
+        self._trunk = tf.function(self._trunk_fn, reduce_retracing=True)
+        self._frame_input = tf.function(lambda ldr, t: frame_inputs(ldr, t)[0][0],
+                                        reduce_retracing=True)
+        self._banded_mov = lanhdr_banded.BandedPyramidEncoder(net.mov_extractor,
+                                                              self.chunk_pixels)
+        self._banded_ref = lanhdr_banded.BandedPyramidEncoder(net.ref_extractor,
+                                                              self.chunk_pixels)
+        self._value_key_model = net.value_key_model()
+        self._value_key = tf.function(self._value_key_fn, reduce_retracing=True)
+        self._band_head = tf.function(
+            lambda x, kernel: tf.nn.conv2d(self._last_block(x), kernel, 1, "SAME"),
+            reduce_retracing=True)
+        self._banded_body = lanhdr_banded.BandedMergeBody(self._body[:-1], self._body[-1],
+                                                          self.chunk_pixels)
+
+    def plan(self, height, width):
+        """The plan (one of PLANS) for frames of this size."""
+        if self.forced_plan:
+            return self.forced_plan
+        return choose_plan(height, width, self.num_frames, self.max_memory_gb)
 
     def _encode_frame(self, ldr, t):
         from hdrkeras.layers.lanhdr_inputs import frame_inputs
 
         return self.net.frame_encoder(list(frame_inputs(ldr, t)))
 
+    def _value_key_fn(self, ldr, t):
+        import tensorflow as tf
+
+        from hdrkeras.layers.lanhdr_inputs import frame_inputs
+
+        def quarter(n):  # two stride-2 convs, padding 1: ceil(ceil(n / 2) / 2) = ceil(n / 4)
+            return (n + 3) // 4
+        shape = tf.shape(ldr)
+        size = tf.zeros([1, quarter(shape[1]), quarter(shape[2]), 1], ldr.dtype)
+        return self._value_key_model(list(frame_inputs(ldr, t)) + [size])
+
     def frame_state(self, i, ldr, exposure):
         import tensorflow as tf
 
         ldr = tf.convert_to_tensor(np.asarray(ldr, np.float32)[None])
-        feats = self._encode(ldr, tf.constant(exposure, tf.float32))
-        return {"ldr": ldr, "t": float(exposure), "feats": list(feats)}
+        t = tf.constant(exposure, tf.float32)
+        plan = self.plan(ldr.shape[1], ldr.shape[2])
+        if plan == "whole":
+            feats = list(self._encode(ldr, t))
+        elif plan == "banded":
+            feats = self._banded_mov(self._frame_input(ldr, t)) + list(self._value_key(ldr, t))
+        else:  # the hallucination pyramid is recomputed at each window position
+            feats = [None] * 4 + list(self._value_key(ldr, t))
+        return {"ldr": ldr, "t": float(exposure), "feats": feats}
 
     def _reference_fn(self, ldr, t):
         from hdrkeras.layers.lanhdr_inputs import frame_inputs
@@ -432,6 +532,13 @@ class LanHdrStreaming(StreamingModel):
                                       + [query_inputs(ref_ldr, t_ref, t_i)])
         return tf.nn.conv2d(aligned, kernel, 1, "SAME")
 
+    def _trunk_fn(self, feats, ref, ref_ldr, t_ref, t_i):
+        """One window position's aligner up to the fuser's last block: [1,H,W,t]."""
+        from hdrkeras.layers.lanhdr_inputs import query_inputs
+
+        x, _ = self._trunk_model(list(feats) + list(ref) + [query_inputs(ref_ldr, t_ref, t_i)])
+        return x
+
     def _merge_body_fn(self, head):
         """The merge after its first conv, one branch of one FFT residual block per call:
         at full resolution with 64 channels each intermediate is 0.5 GB at 1080p, so the
@@ -447,15 +554,40 @@ class LanHdrStreaming(StreamingModel):
         import tensorflow as tf
 
         c = states[indices[len(indices) // 2]]
+        _, h, w, _ = c["ldr"].shape
+        plan = self.plan(h, w)
         t_ref = tf.constant(c["t"], tf.float32)
-        ref = self._reference(c["ldr"], t_ref)
+        if plan == "whole":
+            ref = self._reference(c["ldr"], t_ref)
+        else:
+            ref = self._banded_ref(self._frame_input(c["ldr"], t_ref))
         ch = self._head.kernel.shape[2] // self.num_frames
         head = None
+        if plan != "whole":
+            from hdrkeras.methods.lanhdr_banded import banded
+
+            head = np.empty((h, w, self._head.kernel.shape[3]), np.float32)
+            rows = max(1, self.chunk_pixels // w)
         for k, i in enumerate(indices):
-            part = self._position(states[i]["feats"], ref, c["ldr"], t_ref,
-                                  tf.constant(states[i]["t"], tf.float32),
-                                  self._head.kernel[:, :, k * ch:(k + 1) * ch])
-            head = part if head is None else head + part
-            del part
+            s = states[i]
+            t_i = tf.constant(s["t"], tf.float32)
+            kernel = self._head.kernel[:, :, k * ch:(k + 1) * ch]
+            if plan == "whole":
+                part = self._position(s["feats"], ref, c["ldr"], t_ref, t_i, kernel)
+                head = part if head is None else head + part
+                del part
+                continue
+            feats = s["feats"]
+            if plan == "recompute":
+                feats = self._banded_mov(self._frame_input(s["ldr"], t_i)) + feats[4:]
+            x = self._trunk(feats, ref, c["ldr"], t_ref, t_i)[0]
+            del feats
+            # The last block (two 3x3 convs and a 3x3 projection) and the head conv:
+            # radius 3.
+            banded(lambda band: self._band_head(band, kernel), x, 3, rows, head,
+                   accumulate=k > 0)
+            del x
         del ref
-        return self._merge_body(head).numpy()
+        if plan == "whole":
+            return self._merge_body(head).numpy()
+        return self._banded_body(head, self._head.bias.numpy())

@@ -224,7 +224,7 @@ class LanHdr(keras.Model):
         self.fuser = fuser(ch, tdim)
         self.merge = merge(ch, nframes)
         self.frame_encoder = self._build_frame_encoder(tdim)
-        self.aligner = self._build_aligner(ch, tdim)
+        self.aligner = self.aligner_model(self.fuser)
 
         # === Functional model ===
         names = ("inputs", "input_ys", "input_exp_ys")
@@ -253,18 +253,33 @@ class LanHdr(keras.Model):
         frame = _input(FRAME_CHANNELS, "frame")
         ys = _input(LUMA_CHANNELS, "ys")
         mov = self.mov_extractor(frame)
-        small = ResizeLike(name="frame_to_quarter")([frame[..., :6], mov[1]])
-        ys_small = ResizeLike(name="ys_to_quarter")([ys, mov[1]])
-        value = self.fe_v(small)
-        key = self.fe_kq(ys_small)
-        return keras.Model([frame, ys], list(mov) + list(value) + [key], name="frame_encoder")
+        return keras.Model([frame, ys], list(mov) + self._value_key(frame, ys, mov[1]),
+                           name="frame_encoder")
 
-    def _build_aligner(self, ch, tdim):
-        t = tdim
-        widths = (8 * t, 4 * t, 2 * t, t)
+    def _value_key(self, frame, ys, quarter):
+        """value_0..3 and key of a frame, at the size of `quarter` (1/4 resolution)."""
+        small = ResizeLike(name="frame_to_quarter")([frame[..., :6], quarter])
+        ys_small = ResizeLike(name="ys_to_quarter")([ys, quarter])
+        return list(self.fe_v(small)) + [self.fe_kq(ys_small)]
+
+    def value_key_model(self):
+        """(frame, ys, quarter) -> [value_0..3, key]: the frame encoder's outputs without
+        the hallucination pyramid, whose 1/4-resolution level only gives their size; here
+        `quarter` does (any [B, ceil(ceil(H/2)/2), ceil(ceil(W/2)/2), 1] tensor)."""
+        frame = _input(FRAME_CHANNELS, "frame")
+        ys = _input(LUMA_CHANNELS, "ys")
+        quarter = _input(1, "quarter")
+        return keras.Model([frame, ys, quarter], self._value_key(frame, ys, quarter),
+                           name="value_key_encoder")
+
+    def aligner_model(self, fuse, name="aligner"):
+        """The per-position aligner (see the module docstring) around `fuse`: the fuser, or
+        a sub-model of it that stops earlier (streaming runs the fuser's last,
+        64-channel full-resolution block in row bands for large frames)."""
+        widths = [int(o.shape[-1]) for o in self.mov_extractor.outputs]  # 8t, 4t, 2t, t
         mov = [_input(c, f"mov_{i}") for i, c in enumerate(widths)]
         value = [_input(c, f"value_{i}") for i, c in enumerate(widths)]
-        key = _input(8 * t, "key")
+        key = _input(widths[0], "key")
         ref = [_input(c, f"ref_{i}") for i, c in enumerate(widths)]
         exp_ys = _input(LUMA_CHANNELS, "exp_ys")
         query = self.fe_kq(ResizeLike(name="exp_ys_to_quarter")([exp_ys, mov[1]]))
@@ -272,8 +287,8 @@ class LanHdr(keras.Model):
         a = self.recon(value + [score, swapped])
         sums = [keras.layers.Add(name=f"mov_ref_{i}")([mov[i], ref[i]]) for i in (1, 2, 3)]
         coarse = keras.layers.Concatenate(name="mov_ref_0")([mov[0], ref[0]])
-        x, gate = self.fuser([coarse, sums[0], a, sums[1], sums[2]])
-        return keras.Model(mov + value + [key] + ref + [exp_ys], [x, gate], name="aligner")
+        outputs = fuse([coarse, sums[0], a, sums[1], sums[2]])
+        return keras.Model(mov + value + [key] + ref + [exp_ys], outputs, name=name)
 
     def attention(self, inputs_i, input_ys_i, input_exp_ys_i):
         """Eager: (S [B,h,w,1], argmax [B,h*w]) of the alignment of frame i (NHWC
