@@ -233,16 +233,22 @@ def _tiled_outputs(model, sequence, centres, tile, overlap):
 
 
 def resolve_tile(model, sequence, tile, overlap=32, max_memory_gb=None):
-    """(tile or None, message) for `sequence`'s frame size: hdrkeras.tiling.resolve_tile
-    with the model's window of T frames as the call (AUTO: chosen from the memory budget;
-    None or 0: whole frames; a positive int: that tile)."""
+    """(tile or None, message) for `sequence`'s frame size (AUTO: whole frames when the
+    model bounds its own memory within the budget (StreamingModel.memory_plan), else
+    hdrkeras.tiling.resolve_tile with the model's window of T frames as the call; None or
+    0: whole frames; a positive int: that tile)."""
     from hdrkeras import tiling
 
+    budget = max_memory_gb or tiling.DEFAULT_MAX_MEMORY_GB
     if tile is None:
         return None, "whole frames"
     h, w = sequence.ldr(0).shape[:2]
-    return tiling.resolve_tile(tile, h, w, model, overlap=overlap,
-                               max_memory_gb=max_memory_gb or tiling.DEFAULT_MAX_MEMORY_GB)
+    if tile == tiling.AUTO:
+        # A model that bounds its own memory exactly beats tiling it.
+        own = model.memory_plan(h, w, budget)
+        if own:
+            return None, own
+    return tiling.resolve_tile(tile, h, w, model, overlap=overlap, max_memory_gb=budget)
 
 
 def outputs(model, sequence, centres=None, tile=None, overlap=32, max_memory_gb=None,

@@ -102,6 +102,20 @@ def test_plan_follows_frame_size_and_budget(tiny_2e):
         LanHdrStreaming(_window_net(tiny_2e), plan="tiled")
 
 
+def test_video_tool_keeps_whole_frames_while_a_plan_fits(tiny_2e):
+    """--tile auto: the model's own exact plan when one fits the budget, tiles otherwise."""
+    from hdrkeras import tiling, video_inference
+    from hdrkeras.methods.lanhdr import LanHdrStreaming, _window_net
+
+    sm = LanHdrStreaming(_window_net(tiny_2e))
+    frames = [np.zeros((1080, 1920, 3), np.float32)] * 5
+    seq = VideoSequence("hd", frames, [1.0, 4.0] * 2 + [1.0])
+    tile, why = video_inference.resolve_tile(sm, seq, tiling.AUTO, max_memory_gb=4.0)
+    assert tile is None and "recompute plan" in why and sm.max_memory_gb == 4.0
+    tile, why = video_inference.resolve_tile(sm, seq, tiling.AUTO, max_memory_gb=0.5)
+    assert tile and "tile" in why  # no plan fits half a gigabyte at 1080p
+
+
 def test_video_tool_streams_a_saved_lanhdr_model(tiny_2e, tmp_path):
     """reconstruct/video.py --model lanhdr.keras uses LAN-HDR's streaming model; the file
     loads in a fresh process."""

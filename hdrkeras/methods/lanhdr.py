@@ -392,12 +392,16 @@ PLAN_MEMORY = {"whole": (640 * 2 ** 20, 3100, 190),
                "recompute": (640 * 2 ** 20, 1160, 70)}
 
 
+def plan_peak_bytes(plan, height, width, frames):
+    """Estimated peak resident bytes of a stream with this plan (PLAN_MEMORY)."""
+    fixed, per_pixel, per_frame = PLAN_MEMORY[plan]
+    return fixed + height * width * (per_pixel + frames * per_frame)
+
+
 def choose_plan(height, width, frames, max_memory_gb):
     """The fastest plan whose estimated peak fits in `max_memory_gb`, else the leanest."""
-    pixels = height * width
     for plan in PLANS:
-        fixed, per_pixel, per_frame = PLAN_MEMORY[plan]
-        if fixed + pixels * (per_pixel + frames * per_frame) <= max_memory_gb * 2 ** 30:
+        if plan_peak_bytes(plan, height, width, frames) <= max_memory_gb * 2 ** 30:
             return plan
     return PLANS[-1]
 
@@ -485,6 +489,16 @@ class LanHdrStreaming(StreamingModel):
         if self.forced_plan:
             return self.forced_plan
         return choose_plan(height, width, self.num_frames, self.max_memory_gb)
+
+    def memory_plan(self, height, width, max_memory_gb):
+        """Whole frames within the budget by the model's own plans (StreamingModel)."""
+        self.max_memory_gb = float(max_memory_gb)
+        plan = self.plan(height, width)
+        peak = plan_peak_bytes(plan, height, width, self.num_frames)
+        if peak > self.max_memory_gb * 2 ** 30:
+            return None
+        return (f"whole frames, {plan} plan (estimated peak {peak / 2 ** 30:.1f} GB of the "
+                f"{self.max_memory_gb:g} GB budget)")
 
     def _encode_frame(self, ldr, t):
         from hdrkeras.layers.lanhdr_inputs import frame_inputs

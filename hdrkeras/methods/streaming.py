@@ -96,6 +96,13 @@ class StreamingModel:
         """
         raise NotImplementedError
 
+    def memory_plan(self, height, width, max_memory_gb):
+        """For a model that bounds its own memory on whole frames (banded or recomputed
+        work, exact): adopts the budget (GB) and returns a line naming how it will stay
+        within it for frames of this size, or None when it cannot (the caller tiles).
+        Default: None, the model has no such plans."""
+        return None
+
     def run_window(self, ldr, exposures):
         """One window, nothing cached: ldr float32 [T,H,W,3] gamma LDR, exposures [T] ->
         [H,W,3] linear HDR of the centre frame. Each window position is its own frame."""
