@@ -42,7 +42,7 @@ def _sample_positions(grid, flow, size, sampling):
     return ((g + 1.0) * n - 1.0) / 2.0
 
 
-def backward_warp(image, flow, border="zeros", sampling="pixel"):
+def backward_warp(image, flow, border="zeros", sampling="pixel", row_offset=0):
     """Samples `image` at `(y + dy, x + dx)` with bilinear interpolation.
 
     Args:
@@ -60,10 +60,14 @@ def backward_warp(image, flow, border="zeros", sampling="pixel"):
         stretch and half-pixel shift: zero flow is NOT the identity). DeAltHDR's SpyNet and
         FGMA warp this way, with border "edge" (grid_sample padding "border").
         Defaults to "pixel".
+      row_offset: int. The flow covers rows row_offset .. row_offset + h - 1 of the
+        image's grid (a band of rows, for bounded-memory evaluation): flow [B, h, W, 2]
+        samples the whole image and gives [B, h, W, C], equal to those rows of the
+        whole-flow warp. Defaults to 0 (flow and image of the same size).
 
     Returns:
-      Tensor [B, H, W, C] of `image`'s dtype. Works in graph mode with unknown H and W.
-      Coordinates are computed in float32 even for float16 images.
+      Tensor [B, h, W, C] of `image`'s dtype (h = the flow's rows). Works in graph mode
+      with unknown H and W. Coordinates are computed in float32 even for float16 images.
     """
     if border not in BORDERS:
         raise ConfigError(f"backward_warp: border must be one of {BORDERS}, got {border!r}")
@@ -74,9 +78,12 @@ def backward_warp(image, flow, border="zeros", sampling="pixel"):
     flow = tf.cast(flow, tf.float32)
     shape = tf.shape(image)
     b, h, w, c = shape[0], shape[1], shape[2], shape[3]
+    rows = tf.shape(flow)[1]  # h unless the flow is a band of rows
 
-    gy, gx = tf.meshgrid(tf.range(h, dtype=tf.float32), tf.range(w, dtype=tf.float32),
+    gy, gx = tf.meshgrid(tf.range(rows, dtype=tf.float32), tf.range(w, dtype=tf.float32),
                          indexing="ij")
+    if row_offset:
+        gy = gy + tf.cast(row_offset, tf.float32)
     x = _sample_positions(gx[None], flow[..., 0], w, sampling)
     y = _sample_positions(gy[None], flow[..., 1], h, sampling)
     x0f = tf.floor(x)
@@ -95,8 +102,8 @@ def backward_warp(image, flow, border="zeros", sampling="pixel"):
             weight = wy * wx
             if border == "zeros":
                 weight = weight * tf.cast(tf.logical_and(yvalid, xvalid), tf.float32)
-            idx = tf.reshape(yi * w + xi, [b, h * w])
-            vals = tf.reshape(tf.gather(flat, idx, batch_dims=1), [b, h, w, c])
+            idx = tf.reshape(yi * w + xi, [b, rows * w])
+            vals = tf.reshape(tf.gather(flat, idx, batch_dims=1), [b, rows, w, c])
             out = out + vals * tf.cast(weight, image.dtype)[..., None]
     return out
 
