@@ -12,12 +12,13 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
-def dealthdr_warp(x, flow, row_offset=0):
+def dealthdr_warp(x, flow, row_offset=0, source_row0=0, height=None):
     """DeAltHDR's `warp`: bilinear, border padding, grid normalised with W - 1 but sampled
     with grid_sample's align_corners=False (see `backward_warp` sampling). A flow of fewer
-    rows than x is a band starting at `row_offset` (see `backward_warp`)."""
+    rows than x is a band starting at `row_offset`; x may hold only the rows from
+    `source_row0` on of a `height`-row map (see `backward_warp`)."""
     return backward_warp(x, flow, border="edge", sampling="align_corners_false",
-                         row_offset=row_offset)
+                         row_offset=row_offset, source_row0=source_row0, height=height)
 
 
 @keras.saving.register_keras_serializable(package="hdrkeras")

@@ -46,8 +46,8 @@ from hdrkeras.methods.streaming import StreamingModel
 DEFAULT_SENSITIVITY = 15.0
 # Frames whose first feature level (padded H x W x dim) holds more floats than this stream
 # through hdrkeras.models.dealthdr_banded: every piece in row bands of about this many
-# floats per map (16 MB; memory bounded by the band, not the frame). 256x256 runs whole.
-BAND_FLOATS = 2 ** 22
+# floats per map (8 MB; memory bounded by the band, not the frame). 256x256 runs whole.
+BAND_FLOATS = 2 ** 21
 # s at or below which the FGMA mask is provably all-zero (threshold 0.5 / s >= 2 > error).
 NO_ATTENTION_MAX_S = 0.25
 

@@ -31,7 +31,7 @@ import tensorflow as tf
 
 from hdrkeras.layers.spy_net import LEVELS, dealthdr_warp
 from hdrkeras.ops.attention import apply_attention, attention_from_gram, channel_gram
-from hdrkeras.ops.warp import resize_flow
+from hdrkeras.ops.warp import resize_flow, source_rows
 
 SPYNET_REACH = 15  # rows: five 7x7 convs
 SPYNET_WIDTH = 64  # channels of its widest map
@@ -44,15 +44,6 @@ def band_rows(width, channels, band_floats):
 
 def row_bands(height, rows):
     return [(r0, min(r0 + rows, height)) for r0 in range(0, height, rows)]
-
-
-def aligned_empty(shape):
-    """An uninitialised float32 numpy array whose data is 64-byte aligned, so TensorFlow
-    wraps it as a tensor without a copy (it copies misaligned arrays)."""
-    count = int(np.prod(shape))
-    raw = np.empty(count + 16, np.float32)
-    start = (-raw.ctypes.data % 64) // 4
-    return raw[start:start + count].reshape(shape)
 
 
 def map_bands(fn, src, out_height, band_floats, halo=0, scale=1, in_place=False,
@@ -76,7 +67,8 @@ def map_bands(fn, src, out_height, band_floats, halo=0, scale=1, in_place=False,
         its halo, so no second full map exists. Defaults to False.
 
     Returns:
-      aligned numpy float32 [B, out_height, W', C'] (see `aligned_empty`).
+      numpy float32 [B, out_height, W', C'] (numpy, not a tensor: TensorFlow would copy
+      a whole map to wrap it, so callers slice bands of it instead).
     """
     scale = Fraction(scale)
     step = scale.numerator  # the halo covers whole output rows
@@ -98,7 +90,7 @@ def map_bands(fn, src, out_height, band_floats, halo=0, scale=1, in_place=False,
                 out = src
             else:
                 in_place = False
-                out = aligned_empty((y.shape[0], out_height) + tuple(y.shape[2:]))
+                out = np.empty((y.shape[0], out_height) + tuple(y.shape[2:]), np.float32)
         if pending is not None:
             out[:, pending[0]:pending[1]] = pending[2]
             pending = None
@@ -240,6 +232,15 @@ def consistency_error(image, flow_fwd, flow_bwd, band_floats):
 
 # === Per window ===
 
+def warp_band(src, flow, row_offset):
+    """dealthdr_warp of a numpy map src [1, H, W, C] by a band of flow (rows row_offset..),
+    reading only the rows of src the band's flow reaches."""
+    height = src.shape[1]
+    first, end = source_rows(flow, height, "align_corners_false", row_offset)
+    return dealthdr_warp(src[:, first:end], flow, row_offset=row_offset, source_row0=first,
+                         height=height)
+
+
 def align_and_fuse(fgma, fusion, x, neighbours, flows, masks, band_floats):
     """FlowGuidedMaskedAttention then HDRFusion at one decoder level, in bands.
 
@@ -252,7 +253,6 @@ def align_and_fuse(fgma, fusion, x, neighbours, flows, masks, band_floats):
     flows = [resize_flow(f, h, w) for f in flows]
     masks = [tf.cast(resize_flow(tf.cast(m, tf.float32), h, w) > 0.5, tf.float32)
              for m in masks]
-    neighbours = [tf.convert_to_tensor(nb) for nb in neighbours]  # no copy: aligned
     matrices = []
     for nb, mask in zip(neighbours, masks):
         def gram(band, top, r0, r1, nb=nb, mask=mask):
@@ -277,7 +277,7 @@ def align_and_fuse(fgma, fusion, x, neighbours, flows, masks, band_floats):
                 attended = fgma.project_out(apply_attention(matrix, fgma.proj_v(nb[:, lo:hi])))
                 parts.append(m * attended)
             if warp:
-                parts.append((1.0 - m) * dealthdr_warp(nb, flow[:, lo:hi], row_offset=lo))
+                parts.append((1.0 - m) * warp_band(nb, flow[:, lo:hi], lo))
             aligned.append(parts[0] if len(parts) == 1 else parts[0] + parts[1])
         return fusion([band, tf.stack(aligned, axis=1)])
 

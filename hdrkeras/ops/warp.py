@@ -42,7 +42,8 @@ def _sample_positions(grid, flow, size, sampling):
     return ((g + 1.0) * n - 1.0) / 2.0
 
 
-def backward_warp(image, flow, border="zeros", sampling="pixel", row_offset=0):
+def backward_warp(image, flow, border="zeros", sampling="pixel", row_offset=0,
+                  source_row0=0, height=None):
     """Samples `image` at `(y + dy, x + dx)` with bilinear interpolation.
 
     Args:
@@ -64,6 +65,9 @@ def backward_warp(image, flow, border="zeros", sampling="pixel", row_offset=0):
         image's grid (a band of rows, for bounded-memory evaluation): flow [B, h, W, 2]
         samples the whole image and gives [B, h, W, C], equal to those rows of the
         whole-flow warp. Defaults to 0 (flow and image of the same size).
+      source_row0, height: int. `image` holds only rows source_row0.. of a map of
+        `height` rows, all the rows the flow samples (`source_rows`), so a band needs
+        only the rows its flow reaches. Defaults to 0 and image's height.
 
     Returns:
       Tensor [B, h, W, C] of `image`'s dtype (h = the flow's rows). Works in graph mode
@@ -79,6 +83,9 @@ def backward_warp(image, flow, border="zeros", sampling="pixel", row_offset=0):
     shape = tf.shape(image)
     b, h, w, c = shape[0], shape[1], shape[2], shape[3]
     rows = tf.shape(flow)[1]  # h unless the flow is a band of rows
+    stored = h  # rows of `image`
+    if height is not None:
+        h = tf.constant(int(height), tf.int32)
 
     gy, gx = tf.meshgrid(tf.range(rows, dtype=tf.float32), tf.range(w, dtype=tf.float32),
                          indexing="ij")
@@ -93,10 +100,12 @@ def backward_warp(image, flow, border="zeros", sampling="pixel", row_offset=0):
     x0 = tf.cast(x0f, tf.int32)
     y0 = tf.cast(y0f, tf.int32)
 
-    flat = tf.reshape(image, [b, h * w, c])
+    flat = tf.reshape(image, [b, stored * w, c])
     out = 0.0
     for dy_, wy in ((0, 1.0 - wy1), (1, wy1)):
         yi, yvalid = _map_index(y0 + dy_, h, border)
+        if source_row0:
+            yi = yi - source_row0  # rows of the stored part
         for dx_, wx in ((0, 1.0 - wx1), (1, wx1)):
             xi, xvalid = _map_index(x0 + dx_, w, border)
             weight = wy * wx
@@ -106,6 +115,17 @@ def backward_warp(image, flow, border="zeros", sampling="pixel", row_offset=0):
             vals = tf.reshape(tf.gather(flat, idx, batch_dims=1), [b, rows, w, c])
             out = out + vals * tf.cast(weight, image.dtype)[..., None]
     return out
+
+
+def source_rows(flow, height, sampling="pixel", row_offset=0):
+    """(first, end): the rows of a `height`-row map that an "edge"-border
+    `backward_warp` by flow [B, h, W, 2] (rows row_offset.. of the grid) reads."""
+    dy = tf.cast(flow[..., 1], tf.float32)
+    grid = tf.range(tf.shape(flow)[1], dtype=tf.float32)[None, :, None] + float(row_offset)
+    y = _sample_positions(grid, dy, height, sampling)
+    first = int(tf.floor(tf.reduce_min(y)))
+    last = int(tf.floor(tf.reduce_max(y))) + 1
+    return max(0, min(first, height - 1)), max(1, min(last, height - 1) + 1)
 
 
 def resize_flow(flow, height, width):
