@@ -258,9 +258,10 @@ class DeAltHDRStreaming(StreamingModel):
         return self.sensitivity > NO_ATTENTION_MAX_S
 
     def banded(self, frame):
-        """True when a padded frame [1, H, W, C] runs in bands."""
+        """True when a frame [1, H, W, C] runs in bands."""
         dim = self.net.get_config()["dim"]
-        return frame.shape[1] * frame.shape[2] * dim > self.band_floats
+        rows, cols = (-(-n // self.multiple) * self.multiple for n in frame.shape[1:3])
+        return rows * cols * dim > self.band_floats
 
     # --- per frame ---
     def frame_state(self, i, ldr, exposure):
@@ -276,20 +277,33 @@ class DeAltHDRStreaming(StreamingModel):
             from hdrkeras.layers.pad_to_multiple import zero_pad_to_multiple
 
             # Normalised to the window's shortest exposure exactly as the window model
-            # does: the frame beside a stand-in frame of the shortest exposure.
-            ldr = np.stack([state["ldr"], np.zeros_like(state["ldr"])])[None]
-            frames, _ = preprocess_window(ldr, np.array([[state["t"], shortest]], np.float32),
-                                          self.both)
-            x = zero_pad_to_multiple(frames[:, 0], self.multiple)
+            # does: the frame beside a stand-in frame of the shortest exposure (per pixel,
+            # so a large frame goes in bands of rows into a zero-padded numpy map).
+            def inputs(ldr):
+                pair = np.stack([ldr, np.zeros_like(ldr)])[None]
+                frames, _ = preprocess_window(
+                    pair, np.array([[state["t"], shortest]], np.float32), self.both)
+                return frames[:, 0]
+
+            ldr = state["ldr"]
             branch = "long" if state["t"] > shortest else "short"
-            if self.banded(x):
+            if self.banded(ldr[None]):
                 from hdrkeras.models import dealthdr_banded
 
+                h, w = ldr.shape[:2]
+                x = np.zeros((1, -(-h // self.multiple) * self.multiple,
+                              -(-w // self.multiple) * self.multiple,
+                              self.net.frame_channels), np.float32)
+                for r0 in range(0, h, 64):
+                    x[0, r0:min(r0 + 64, h), :w] = inputs(ldr[r0:r0 + 64])[0]
                 feats = dealthdr_banded.encode(self.net, branch == "long", x,
                                                self.band_floats)
+                x = np.ascontiguousarray(x[..., :3])
             else:
+                x = zero_pad_to_multiple(inputs(ldr), self.multiple)
                 feats = [tf.identity(f) for f in self._encode[branch](x)]
-            cache[shortest] = (x[..., :3], feats)
+                x = x[..., :3]
+            cache[shortest] = (x, feats)
         return cache[shortest]
 
     # --- per pair ---

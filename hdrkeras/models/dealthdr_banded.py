@@ -232,6 +232,16 @@ def consistency_error(image, flow_fwd, flow_bwd, band_floats):
 
 # === Per window ===
 
+class _FloatRows:
+    """Rows of a bool numpy mask as float32 {0, 1} tensors (mask[:, a:b])."""
+
+    def __init__(self, mask):
+        self.mask = mask
+
+    def __getitem__(self, index):
+        return tf.convert_to_tensor(self.mask[index].astype(np.float32))
+
+
 def warp_band(src, flow, row_offset):
     """dealthdr_warp of a numpy map src [1, H, W, C] by a band of flow (rows row_offset..),
     reading only the rows of src the band's flow reaches."""
@@ -250,9 +260,11 @@ def align_and_fuse(fgma, fusion, x, neighbours, flows, masks, band_floats):
     queries and keys over the bands; pass 2 aligns the neighbours band by band and fuses.
     """
     h, w = x.shape[1], x.shape[2]
-    flows = [resize_flow(f, h, w) for f in flows]
-    masks = [tf.cast(resize_flow(tf.cast(m, tf.float32), h, w) > 0.5, tf.float32)
-             for m in masks]
+    if (h, w) != tuple(flows[0].shape[1:3]):  # a whole-map resize (the identity skipped)
+        flows = [np.asarray(resize_flow(f, h, w)) for f in flows]
+        masks = [np.asarray(resize_flow(tf.cast(m, tf.float32), h, w)) > 0.5 for m in masks]
+    # numpy maps: a band is cast to a float {0, 1} tensor when used
+    masks = [_FloatRows(m) for m in masks]
     matrices = []
     for nb, mask in zip(neighbours, masks):
         def gram(band, top, r0, r1, nb=nb, mask=mask):
@@ -262,7 +274,7 @@ def align_and_fuse(fgma, fusion, x, neighbours, flows, masks, band_floats):
         # A mask with no 1 discards the attention: none computed.
         matrices.append(attention_from_gram(*sum_bands(gram, x, band_floats),
                                             fgma.temperature)
-                        if bool(tf.reduce_any(mask > 0.5)) else None)
+                        if mask.mask.any() else None)
 
     def aligned_fused(band, lo, hi):
         aligned = []
