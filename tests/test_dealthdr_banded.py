@@ -12,7 +12,7 @@ from hdrkeras.layers.flow_consistency_error import FlowConsistencyError
 from hdrkeras.methods.dealthdr import DeAltHDRStreaming
 from hdrkeras.methods.streaming import stream
 from hdrkeras.models import dealthdr_banded as banded
-from hdrkeras.models.dealthdr import DeAltHDR, DeAltHDRVideo, sensitivity_threshold
+from hdrkeras.models.dealthdr import DeAltHDRVideo, infer_window, sensitivity_threshold
 from video_clip import moving_clip
 
 TINY = {"dim": 8, "Enc_blocks": [1, 2, 1], "Middle_blocks": 1, "Dec_blocks": [1, 1, 2]}
@@ -87,6 +87,4 @@ def test_banded_streaming_equals_per_window(net, s):
         idx = seq.window(c, 5)
         ldr = np.stack([seq.ldr(i) for i in idx])[None]
         t = np.array([[seq.exposures[i] for i in idx]], np.float32)
-        from hdrkeras.models.dealthdr import infer_window
-
         np.testing.assert_allclose(outs[c], infer_window(net, ldr, t, s)[0], **TOL)
