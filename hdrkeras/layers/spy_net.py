@@ -12,10 +12,13 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
-def dealthdr_warp(x, flow):
+def dealthdr_warp(x, flow, row_offset=0, source_row0=0, height=None):
     """DeAltHDR's `warp`: bilinear, border padding, grid normalised with W - 1 but sampled
-    with grid_sample's align_corners=False (see `backward_warp` sampling)."""
-    return backward_warp(x, flow, border="edge", sampling="align_corners_false")
+    with grid_sample's align_corners=False (see `backward_warp` sampling). A flow of fewer
+    rows than x is a band starting at `row_offset`; x may hold only the rows from
+    `source_row0` on of a `height`-row map (see `backward_warp`)."""
+    return backward_warp(x, flow, border="edge", sampling="align_corners_false",
+                         row_offset=row_offset, source_row0=source_row0, height=height)
 
 
 @keras.saving.register_keras_serializable(package="hdrkeras")
@@ -65,8 +68,9 @@ class SpyNet(keras.layers.Layer):
             x = tf.nn.relu(conv(x))
         return convs[-1](x)
 
-    def call(self, inputs):
-        ref, supp = inputs
+    # The pieces of `call`, also run by row bands (hdrkeras.models.dealthdr_banded).
+    def pyramids(self, ref, supp):
+        """Normalised ref and supp at the LEVELS resolutions, finest first."""
         mean = tf.constant(self.mean, tf.float32)
         std = tf.constant(self.std, tf.float32)
         ref = (tf.clip_by_value(ref, 0.0, 1.0) - mean) / std
@@ -75,14 +79,29 @@ class SpyNet(keras.layers.Layer):
         for _ in range(LEVELS - 1):
             refs.append(tf.nn.avg_pool2d(refs[-1], 2, 2, "VALID"))
             supps.append(tf.nn.avg_pool2d(supps[-1], 2, 2, "VALID"))
+        return refs, supps
+
+    @staticmethod
+    def coarsest_flow(refs):
         coarse = tf.shape(refs[-1])
-        flow = tf.zeros(tf.stack([coarse[0], coarse[1], coarse[2], 2]), ref.dtype)
+        return tf.zeros(tf.stack([coarse[0], coarse[1], coarse[2], 2]), refs[-1].dtype)
+
+    @staticmethod
+    def upsample(flow, size):
+        """The coarser level's flow on the next level's grid (size [2]), doubled."""
+        return tf.image.resize(flow, size, method="bilinear", antialias=False) * 2.0
+
+    def residual(self, level, ref, warped, flow):
+        """The basic module's flow update at `level` (five 7x7 convs: 15 rows of reach)."""
+        return self._refine(level, tf.concat([ref, warped, flow], axis=-1))
+
+    def call(self, inputs):
+        refs, supps = self.pyramids(*inputs)
+        flow = self.coarsest_flow(refs)
         for level in range(LEVELS - 1, -1, -1):
-            size = tf.shape(refs[level])[1:3]
-            flow = tf.image.resize(flow, size, method="bilinear", antialias=False) * 2.0
-            warped = dealthdr_warp(supps[level], flow)
-            flow = flow + self._refine(level,
-                                       tf.concat([refs[level], warped, flow], axis=-1))
+            flow = self.upsample(flow, tf.shape(refs[level])[1:3])
+            flow = flow + self.residual(level, refs[level], dealthdr_warp(supps[level], flow),
+                                        flow)
         # The official final resize to the input size is the identity (same size).
         return flow
 

@@ -44,6 +44,10 @@ from hdrkeras.methods.base import InputSpec, Method, OptimizerSettings, Stage, r
 from hdrkeras.methods.streaming import StreamingModel
 
 DEFAULT_SENSITIVITY = 15.0
+# Frames whose first feature level (padded H x W x dim) holds more floats than this stream
+# through hdrkeras.models.dealthdr_banded: every piece in row bands of about this many
+# floats per map (8 MB; memory bounded by the band, not the frame). 256x256 runs whole.
+BAND_FLOATS = 2 ** 21
 # s at or below which the FGMA mask is provably all-zero (threshold 0.5 / s >= 2 > error).
 NO_ATTENTION_MAX_S = 0.25
 
@@ -197,22 +201,32 @@ class DeAltHDRStreaming(StreamingModel):
     per frame pair, the decoder once per output frame. Outputs equal the window model's
     up to float rounding of batched vs single-frame convolutions.
 
+    Frames whose first feature level holds more than `band_floats` floats run every
+    piece in row bands
+    (hdrkeras.models.dealthdr_banded): encoder features are cached as numpy maps, each
+    pair keeps its two flows and the two thresholded masks (1 byte per pixel), and a
+    direction is dropped once the window centred on its frame is done.
+
     Args:
       model: `DeAltHDRVideo` or `DeAltHDR`.
       sensitivity: float s >= 0. Defaults to 15.
+      band_floats: int. Floats per band of a map (and the first feature level of the
+        largest frame run whole). Defaults to BAND_FLOATS.
     """
 
     name = "dealthdr"
     num_frames = 5
     num_exposures = None  # any exposures; routing follows each frame's own
 
-    def __init__(self, model, sensitivity=DEFAULT_SENSITIVITY):
+    def __init__(self, model, sensitivity=DEFAULT_SENSITIVITY, band_floats=BAND_FLOATS):
         import tensorflow as tf
 
-        from hdrkeras.models.dealthdr import MULTIPLE
+        from hdrkeras.models.dealthdr import MULTIPLE, sensitivity_threshold
 
         self.net = _network(model)
         self.sensitivity = check_sensitivity_value(sensitivity, "sensitivity")
+        self.band_floats = int(band_floats)
+        self.threshold = np.float32(sensitivity_threshold(np.float32(self.sensitivity)))
         self.both = self.net.get_config()["use_both_input"]
         self.multiple = MULTIPLE
         c = self.net.frame_channels
@@ -243,6 +257,12 @@ class DeAltHDRStreaming(StreamingModel):
         """False when the mask is provably all-zero (s <= NO_ATTENTION_MAX_S)."""
         return self.sensitivity > NO_ATTENTION_MAX_S
 
+    def banded(self, frame):
+        """True when a frame [1, H, W, C] runs in bands."""
+        dim = self.net.get_config()["dim"]
+        rows, cols = (-(-n // self.multiple) * self.multiple for n in frame.shape[1:3])
+        return rows * cols * dim > self.band_floats
+
     # --- per frame ---
     def frame_state(self, i, ldr, exposure):
         return {"ldr": np.asarray(ldr, np.float32), "t": float(exposure), "by_shortest": {}}
@@ -257,13 +277,33 @@ class DeAltHDRStreaming(StreamingModel):
             from hdrkeras.layers.pad_to_multiple import zero_pad_to_multiple
 
             # Normalised to the window's shortest exposure exactly as the window model
-            # does: the frame beside a stand-in frame of the shortest exposure.
-            ldr = np.stack([state["ldr"], np.zeros_like(state["ldr"])])[None]
-            frames, _ = preprocess_window(ldr, np.array([[state["t"], shortest]], np.float32),
-                                          self.both)
-            x = zero_pad_to_multiple(frames[:, 0], self.multiple)
+            # does: the frame beside a stand-in frame of the shortest exposure (per pixel,
+            # so a large frame goes in bands of rows into a zero-padded numpy map).
+            def inputs(ldr):
+                pair = np.stack([ldr, np.zeros_like(ldr)])[None]
+                frames, _ = preprocess_window(
+                    pair, np.array([[state["t"], shortest]], np.float32), self.both)
+                return frames[:, 0]
+
+            ldr = state["ldr"]
             branch = "long" if state["t"] > shortest else "short"
-            cache[shortest] = (x[..., :3], [tf.identity(f) for f in self._encode[branch](x)])
+            if self.banded(ldr[None]):
+                from hdrkeras.models import dealthdr_banded
+
+                h, w = ldr.shape[:2]
+                x = np.zeros((1, -(-h // self.multiple) * self.multiple,
+                              -(-w // self.multiple) * self.multiple,
+                              self.net.frame_channels), np.float32)
+                for r0 in range(0, h, 64):
+                    x[0, r0:min(r0 + 64, h), :w] = inputs(ldr[r0:r0 + 64])[0]
+                feats = dealthdr_banded.encode(self.net, branch == "long", x,
+                                               self.band_floats)
+                x = np.ascontiguousarray(x[..., :3])
+            else:
+                x = zero_pad_to_multiple(inputs(ldr), self.multiple)
+                feats = [tf.identity(f) for f in self._encode[branch](x)]
+                x = x[..., :3]
+            cache[shortest] = (x, feats)
         return cache[shortest]
 
     # --- per pair ---
@@ -288,6 +328,49 @@ class DeAltHDRStreaming(StreamingModel):
             cache[shortest] = entry
         return entry
 
+    def _banded_flow(self, cache, key, states, shortest, frame):
+        """(flow frame -> other frame of the pair `key`, mask on frame's grid: bool
+        [1, H, W, 1], all False when not needed), computed by bands for both directions
+        at the first request."""
+        from hdrkeras.models import dealthdr_banded as banded
+
+        entry = cache.get(shortest)
+        if entry is None or frame not in entry:
+            a = self._frame(states[key[0]], shortest)[0]
+            b = self._frame(states[key[1]], shortest)[0]
+            f_ab = banded.spynet_flow(self.spynet, a, b, self.band_floats)
+            f_ba = banded.spynet_flow(self.spynet, b, a, self.band_floats)
+            masks = []
+            for image, fwd, bwd in ((a, f_ab, f_ba), (b, f_ba, f_ab)):
+                if self.needs_error:
+                    error = banded.consistency_error(image, fwd, bwd, self.band_floats)
+                    masks.append(error > self.threshold)
+                else:
+                    masks.append(np.zeros(fwd.shape[:3] + (1,), bool))
+            entry = cache[shortest] = {key[1]: (f_ba, masks[1]), key[0]: (f_ab, masks[0])}
+        return entry[frame]
+
+    @property
+    def spynet(self):
+        return self.net.pair_flow.get_layer("spynet")
+
+    def _banded_window(self, indices, states, pair_states, shortest):
+        """window_output of a large frame, every piece in bands; drops the centre's
+        directions of its pairs afterwards (no later window is centred on it)."""
+        from hdrkeras.models import dealthdr_banded as banded
+        from hdrkeras.models.dealthdr import CENTRE, NEIGHBOURS
+
+        c = indices[CENTRE]
+        keys = [(c, j) if c <= j else (j, c) for j in (indices[k] for k in NEIGHBOURS)]
+        flows, masks = zip(*(self._banded_flow(pair_states[key], key, states, shortest, c)
+                             for key in keys))
+        feats = {i: self._frame(states[i], shortest)[1] for i in set(indices)}
+        out = banded.decode(self.net, feats[c], [feats[indices[k]] for k in NEIGHBOURS],
+                            flows, masks, self.band_floats)
+        for key in keys:
+            pair_states[key].get(shortest, {}).pop(c, None)
+        return out
+
     # --- per window ---
     def window_output(self, indices, states, pair_states):
         import tensorflow as tf
@@ -297,6 +380,9 @@ class DeAltHDRStreaming(StreamingModel):
         shortest = min(states[i]["t"] for i in indices)
         c = indices[CENTRE]
         h, w = states[c]["ldr"].shape[:2]
+        if self.banded(self._frame(states[c], shortest)[0]):
+            out = self._banded_window(indices, states, pair_states, shortest)
+            return np.asarray(out[0, :h, :w], np.float32)
         feats = {i: self._frame(states[i], shortest)[1] for i in set(indices)}
         flows, errors = [], []
         for k in NEIGHBOURS:

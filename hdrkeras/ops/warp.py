@@ -42,7 +42,8 @@ def _sample_positions(grid, flow, size, sampling):
     return ((g + 1.0) * n - 1.0) / 2.0
 
 
-def backward_warp(image, flow, border="zeros", sampling="pixel"):
+def backward_warp(image, flow, border="zeros", sampling="pixel", row_offset=0,
+                  source_row0=0, height=None):
     """Samples `image` at `(y + dy, x + dx)` with bilinear interpolation.
 
     Args:
@@ -60,10 +61,17 @@ def backward_warp(image, flow, border="zeros", sampling="pixel"):
         stretch and half-pixel shift: zero flow is NOT the identity). DeAltHDR's SpyNet and
         FGMA warp this way, with border "edge" (grid_sample padding "border").
         Defaults to "pixel".
+      row_offset: int. The flow covers rows row_offset .. row_offset + h - 1 of the
+        image's grid (a band of rows, for bounded-memory evaluation): flow [B, h, W, 2]
+        samples the whole image and gives [B, h, W, C], equal to those rows of the
+        whole-flow warp. Defaults to 0 (flow and image of the same size).
+      source_row0, height: int. `image` holds only rows source_row0.. of a map of
+        `height` rows, all the rows the flow samples (`source_rows`), so a band needs
+        only the rows its flow reaches. Defaults to 0 and image's height.
 
     Returns:
-      Tensor [B, H, W, C] of `image`'s dtype. Works in graph mode with unknown H and W.
-      Coordinates are computed in float32 even for float16 images.
+      Tensor [B, h, W, C] of `image`'s dtype (h = the flow's rows). Works in graph mode
+      with unknown H and W. Coordinates are computed in float32 even for float16 images.
     """
     if border not in BORDERS:
         raise ConfigError(f"backward_warp: border must be one of {BORDERS}, got {border!r}")
@@ -74,9 +82,15 @@ def backward_warp(image, flow, border="zeros", sampling="pixel"):
     flow = tf.cast(flow, tf.float32)
     shape = tf.shape(image)
     b, h, w, c = shape[0], shape[1], shape[2], shape[3]
+    rows = tf.shape(flow)[1]  # h unless the flow is a band of rows
+    stored = h  # rows of `image`
+    if height is not None:
+        h = tf.constant(int(height), tf.int32)
 
-    gy, gx = tf.meshgrid(tf.range(h, dtype=tf.float32), tf.range(w, dtype=tf.float32),
+    gy, gx = tf.meshgrid(tf.range(rows, dtype=tf.float32), tf.range(w, dtype=tf.float32),
                          indexing="ij")
+    if row_offset:
+        gy = gy + tf.cast(row_offset, tf.float32)
     x = _sample_positions(gx[None], flow[..., 0], w, sampling)
     y = _sample_positions(gy[None], flow[..., 1], h, sampling)
     x0f = tf.floor(x)
@@ -86,19 +100,32 @@ def backward_warp(image, flow, border="zeros", sampling="pixel"):
     x0 = tf.cast(x0f, tf.int32)
     y0 = tf.cast(y0f, tf.int32)
 
-    flat = tf.reshape(image, [b, h * w, c])
+    flat = tf.reshape(image, [b, stored * w, c])
     out = 0.0
     for dy_, wy in ((0, 1.0 - wy1), (1, wy1)):
         yi, yvalid = _map_index(y0 + dy_, h, border)
+        if source_row0:
+            yi = yi - source_row0  # rows of the stored part
         for dx_, wx in ((0, 1.0 - wx1), (1, wx1)):
             xi, xvalid = _map_index(x0 + dx_, w, border)
             weight = wy * wx
             if border == "zeros":
                 weight = weight * tf.cast(tf.logical_and(yvalid, xvalid), tf.float32)
-            idx = tf.reshape(yi * w + xi, [b, h * w])
-            vals = tf.reshape(tf.gather(flat, idx, batch_dims=1), [b, h, w, c])
+            idx = tf.reshape(yi * w + xi, [b, rows * w])
+            vals = tf.reshape(tf.gather(flat, idx, batch_dims=1), [b, rows, w, c])
             out = out + vals * tf.cast(weight, image.dtype)[..., None]
     return out
+
+
+def source_rows(flow, height, sampling="pixel", row_offset=0):
+    """(first, end): the rows of a `height`-row map that an "edge"-border
+    `backward_warp` by flow [B, h, W, 2] (rows row_offset.. of the grid) reads."""
+    dy = tf.cast(flow[..., 1], tf.float32)
+    grid = tf.range(tf.shape(flow)[1], dtype=tf.float32)[None, :, None] + float(row_offset)
+    y = _sample_positions(grid, dy, height, sampling)
+    first = int(tf.floor(tf.reduce_min(y)))
+    last = int(tf.floor(tf.reduce_max(y))) + 1
+    return max(0, min(first, height - 1)), max(1, min(last, height - 1) + 1)
 
 
 def resize_flow(flow, height, width):
