@@ -68,10 +68,10 @@ class ESBNOptions:
 
     Attributes:
       linear_weight: weight of an L1 on linear HDR added to the fusion and joint losses;
-        None or 0 is the paper's mu-law L1 alone. Not in the paper: the mu-law curve
-        gives a highlight a gradient about 1/(8.5 x) of that of the same error at 0, so
-        a short schedule leaves the bright regions, which decide PSNR-l, nearly
-        untrained. The main job uses it as a documented deviation (docs/training.md).
+        None or 0 is the paper's mu-law L1 alone. Not in the paper: the mu-law curve's
+        slope at x is 1/(1 + 5000 x) of its slope at 0, so a short schedule leaves the
+        bright regions, which decide PSNR-l and most of the colour, nearly untrained.
+        The main job uses it as a documented deviation (docs/training.md).
     """
 
     linear_weight: Optional[float] = None
