@@ -5,8 +5,9 @@
 
 Runs every scene of ROOT's split (Kalantari layout) through each --model / --method and,
 unless --baselines=false, through `reference_only` and `classical_merge`; computes PSNR-mu,
-PSNR-l, SSIM-mu, SSIM-l and PU21-PSNR per scene; writes OUT/metrics.csv (per-scene rows
-and a `mean` row per model) and OUT/metrics.md (table of means), and prints the table.
+PSNR-l, SSIM-mu, SSIM-l, PU21-PSNR and colour saturation (and its ratio to the ground
+truth's) per scene; writes OUT/metrics.csv (per-scene rows and a `mean` row per model) and
+OUT/metrics.md (table of means), and prints the table.
 """
 
 import math
@@ -104,7 +105,7 @@ def warn_non_finite(rows):
 
     bad = {}
     for row in rows:
-        for m in evaluation.METRICS:
+        for m in evaluation.IMAGE_METRICS:
             if not math.isfinite(row[m]):
                 bad.setdefault(row["scene"], set()).add(row["model"])
     for scene, models in bad.items():

@@ -1,9 +1,12 @@
 """Evaluation of HDR models on test scenes: per-scene metrics, means, CSV/Markdown reports.
 
 Metrics (hdrkeras.metrics, all on linear HDR NHWC): PSNR-mu, PSNR-l, SSIM-mu, SSIM-l,
-PU21-PSNR. Every model is scored through the same `Predictor` interface
-(hdrkeras.inference), optionally tiled, so learned models and the zero-training baselines
-(`reference_only`, `classical_merge`) share one code path and one table.
+PU21-PSNR, and for images the output's colour saturation and its ratio to the ground
+truth's (hdrkeras.data.scene_stats.saturation): a washed-out output can still score well
+in PSNR, so every table shows whether colour survived. Every model is scored through the
+same `Predictor` interface (hdrkeras.inference), optionally tiled, so learned models and
+the zero-training baselines (`reference_only`, `classical_merge`) share one code path and
+one table.
 """
 
 import csv
@@ -19,8 +22,14 @@ from hdrkeras.errors import ConfigError
 from hdrkeras.io.atomic import atomic_write_text
 
 METRICS = ("psnr_mu", "psnr_l", "ssim_mu", "ssim_l", "pu21_psnr")
+# Colour of the output (images): its saturation and that over the ground truth's, per scene.
+COLOUR_METRICS = ("saturation", "saturation_ratio")
+IMAGE_METRICS = METRICS + COLOUR_METRICS
 METRIC_TITLES = {"psnr_mu": "PSNR-μ", "psnr_l": "PSNR-l", "ssim_mu": "SSIM-μ",
-                 "ssim_l": "SSIM-l", "pu21_psnr": "PU21-PSNR"}
+                 "ssim_l": "SSIM-l", "pu21_psnr": "PU21-PSNR", "saturation": "Saturation",
+                 "saturation_ratio": "Sat./GT"}
+# Decimals in the Markdown table: SSIMs 4, these as given, the rest 2.
+DECIMALS = {"saturation": 3}
 BASELINES = ("reference_only", "classical_merge")
 MEAN = "mean"
 
@@ -41,6 +50,17 @@ def score(pred, target):
         value = getattr(metrics, name)(pred, target)
         out[name] = float(np.asarray(value).reshape(-1)[0])
     return out
+
+
+def colour_scores(pred, target):
+    """Colour of one output: {"saturation": of pred, "saturation_ratio": that over the
+    ground truth's} (scene_stats.saturation, issue 18's measure; nan for a grey truth).
+    pred, target: float [H,W,3] (or [1,H,W,3]) linear HDR."""
+    from hdrkeras.data.scene_stats import saturation
+
+    ours = saturation(np.asarray(pred, np.float32).reshape(np.shape(pred)[-3:]))
+    truth = saturation(np.asarray(target, np.float32).reshape(np.shape(target)[-3:]))
+    return {"saturation": ours, "saturation_ratio": ours / truth if truth > 0 else math.nan}
 
 
 def unique_names(predictors):
@@ -68,7 +88,7 @@ def evaluate(predictors, scenes, tile=None, overlap=32, pad_mode="reflect", log=
       log: callable(str) for progress lines, or None.
 
     Returns:
-      list of row dicts {"model", "scene", "seconds", *METRICS}, scene-major order.
+      list of row dicts {"model", "scene", "seconds", *IMAGE_METRICS}, scene-major order.
     """
     if not predictors:
         raise ConfigError("nothing to evaluate: give --model, --method or --baselines")
@@ -91,15 +111,16 @@ def evaluate(predictors, scenes, tile=None, overlap=32, pad_mode="reflect", log=
             seconds = time.perf_counter() - start
             row = {"model": name, "scene": scene.name, "seconds": seconds}
             row.update(score(pred, hdr))
+            row.update(colour_scores(pred, hdr))
             rows.append(row)
             if log:
                 log(f"[{i + 1}/{len(scenes)}] {scene.name} {name}: "
-                    + "  ".join(f"{METRIC_TITLES[m]} {row[m]:.4f}" for m in METRICS)
+                    + "  ".join(f"{METRIC_TITLES[m]} {row[m]:.4f}" for m in IMAGE_METRICS)
                     + f"  ({seconds:.1f}s)")
     return rows
 
 
-def means(rows, metrics=METRICS):
+def means(rows, metrics=IMAGE_METRICS):
     """One row per model (first-appearance order): the mean of each metric over scenes."""
     order = []
     grouped = {}
@@ -119,7 +140,7 @@ def means(rows, metrics=METRICS):
     return out
 
 
-def to_csv(rows, metrics=METRICS):
+def to_csv(rows, metrics=IMAGE_METRICS):
     """CSV text: one row per (model, scene), then one `mean` row per model."""
     buf = _io.StringIO()
     fields = ["model", "scene", *metrics, "seconds"]
@@ -134,10 +155,11 @@ def to_csv(rows, metrics=METRICS):
 def _fmt(value, metric):
     if not math.isfinite(value):
         return str(value)
-    return f"{value:.4f}" if "ssim" in metric else f"{value:.2f}"
+    decimals = 4 if "ssim" in metric else DECIMALS.get(metric, 2)
+    return f"{value:.{decimals}f}"
 
 
-def markdown_table(rows, metrics=METRICS, titles=None, units=("Scenes", "s/scene")):
+def markdown_table(rows, metrics=IMAGE_METRICS, titles=None, units=("Scenes", "s/scene")):
     """Markdown table of the per-model means (one row per model or baseline). `metrics`:
     the row keys to show; `titles`: their column titles (default METRIC_TITLES); `units`:
     titles of the count and time columns (video rows time one frame, not a scene)."""
@@ -154,7 +176,7 @@ def markdown_table(rows, metrics=METRICS, titles=None, units=("Scenes", "s/scene
     return "\n".join(lines) + "\n"
 
 
-def write_reports(rows, out_dir, metrics=METRICS, titles=None, units=("Scenes", "s/scene")):
+def write_reports(rows, out_dir, metrics=IMAGE_METRICS, titles=None, units=("Scenes", "s/scene")):
     """Writes out_dir/metrics.csv and out_dir/metrics.md atomically; returns their paths."""
     os.makedirs(out_dir, exist_ok=True)
     csv_path = os.path.join(out_dir, "metrics.csv")

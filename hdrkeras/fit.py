@@ -59,6 +59,10 @@ flags.DEFINE_integer("exposures", None,
 flags.DEFINE_bool("independent_windows", None,
                   "LAN-HDR: crop/augment its two training windows independently (the "
                   "official loader) instead of sharing one transform.", **_F)
+flags.DEFINE_float("linear_weight", None,
+                   "ESBN: weight of an L1 on linear HDR added to the fusion and joint losses "
+                   "(default 0: the paper's mu-law L1 alone; a deviation, see docs/training.md).",
+                   **_F)
 flags.mark_flag_as_required("method", flag_values=FLAGS)
 
 
@@ -74,7 +78,8 @@ def main(argv):
         raise ConfigError(str(e.args[0])) from None
     options = {k: getattr(FLAGS, k) for k in ("vgg_weights", "perceptual_weight", "backbone",
                                               "exposures", "independent_windows",
-                                              "sensitivity", "real_records")
+                                              "sensitivity", "real_records",
+                                              "linear_weight")
                if getattr(FLAGS, k) is not None}
     config = RunConfig(
         run_dir=FLAGS.run_dir or os.path.join("runs", method.name),

@@ -390,7 +390,7 @@ def test_evaluate_never_prints_non_finite_scores_silently(tmp_path, capsys):
     # Scores that are non-finite for another reason (a model emitting inf) are named.
     from hdrkeras import evaluation
 
-    row = {"seconds": 0.1, **{m: 1.0 for m in evaluation.METRICS}}
+    row = {"seconds": 0.1, **{m: 1.0 for m in evaluation.IMAGE_METRICS}}
     rows = [dict(row, model="a", scene="s1"), dict(row, model="b", scene="s1", psnr_mu=-np.inf),
             dict(row, model="a", scene="s2", psnr_l=np.nan),
             dict(row, model="b", scene="s2", psnr_l=np.nan)]

@@ -3,6 +3,7 @@ Kalantari-layout folders (16-bit .tif + exposure.txt + HDRImg.hdr) and EXIF-tagg
 brackets; atomic outputs; the baselines' rows in the evaluation report."""
 
 import csv
+import math
 import os
 import subprocess
 import sys
@@ -202,7 +203,7 @@ def test_evaluate_cli_writes_csv_and_markdown_with_baselines(dataset, tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     with open(tmp_path / "eval" / "metrics.csv") as f:
         rows = list(csv.DictReader(f))
-    assert list(rows[0]) == ["model", "scene", *evaluation.METRICS, "seconds"]
+    assert list(rows[0]) == ["model", "scene", *evaluation.IMAGE_METRICS, "seconds"]
     # the export is named after its method; the baseline of the same name gets "#2"
     models = ["classical_merge", "reference_only", "classical_merge#2"]
     assert [(r["model"], r["scene"]) for r in rows] == (
@@ -210,7 +211,7 @@ def test_evaluate_cli_writes_csv_and_markdown_with_baselines(dataset, tmp_path):
         + [(m, "mean") for m in models])
     by = {(r["model"], r["scene"]): r for r in rows}
     for scene in ("001", "PAPER/002", "mean"):
-        for m in evaluation.METRICS:  # the exported model is the merge baseline
+        for m in evaluation.IMAGE_METRICS:  # the exported model is the merge baseline
             assert float(by[("classical_merge", scene)][m]) == pytest.approx(
                 float(by[("classical_merge#2", scene)][m]), rel=1e-4, abs=1e-4)
         # the reference saturates over ~a quarter of the image; merging recovers it
@@ -243,15 +244,32 @@ def test_merge_beats_reference_in_saturated_regions(dataset):
 
 
 def test_evaluation_reports_and_errors(tmp_path):
-    rows = [{"model": "a", "scene": "s1", "seconds": 1.0, **{m: 1.0 for m in evaluation.METRICS}},
-            {"model": "a", "scene": "s2", "seconds": 3.0, **{m: 3.0 for m in evaluation.METRICS}}]
+    rows = [{"model": "a", "scene": "s1", "seconds": 1.0,
+             **{m: 1.0 for m in evaluation.IMAGE_METRICS}},
+            {"model": "a", "scene": "s2", "seconds": 3.0,
+             **{m: 3.0 for m in evaluation.IMAGE_METRICS}}]
     [mean] = evaluation.means(rows)
     assert mean["psnr_mu"] == 2.0 and mean["scenes"] == 2 and mean["seconds"] == 2.0
     csv_path, md_path = evaluation.write_reports(rows, tmp_path / "r")
     assert open(csv_path).read().splitlines()[-1].startswith("a,mean,2.000000")
-    assert "| a | 2 | 2.00 | 2.00 | 2.0000 | 2.0000 | 2.00 | 2.00 |" in open(md_path).read()
+    md = open(md_path).read()
+    assert md.splitlines()[0].endswith("| PU21-PSNR | Saturation | Sat./GT | s/scene |")
+    assert "| a | 2 | 2.00 | 2.00 | 2.0000 | 2.0000 | 2.00 | 2.000 | 2.00 | 2.00 |" in md
     with pytest.raises(ConfigError, match="nothing to evaluate"):
         evaluation.evaluate([], [object()])
+
+
+def test_colour_scores_measure_what_survives_of_the_ground_truths_colour():
+    rng = np.random.default_rng(3)
+    gt = rng.uniform(0.0, 1.0, (16, 16, 3)).astype(np.float32)
+    grey = np.repeat(gt.mean(-1, keepdims=True), 3, -1)
+    half = 0.5 * gt + 0.5 * grey                      # colour differences halved
+    assert evaluation.colour_scores(gt, gt)["saturation_ratio"] == pytest.approx(1.0)
+    assert evaluation.colour_scores(half, gt)["saturation_ratio"] == pytest.approx(0.5, rel=1e-5)
+    scores = evaluation.colour_scores(grey[None], gt[None])  # batch axis accepted
+    assert scores["saturation"] == pytest.approx(0.0, abs=1e-7)
+    assert scores["saturation_ratio"] == pytest.approx(0.0, abs=1e-6)
+    assert math.isnan(evaluation.colour_scores(gt, grey)["saturation_ratio"])
 
 
 def _tiny_esbn(rng):

@@ -53,6 +53,37 @@ def test_short_schedule_scales_lr_drop():
     assert hp["steps"] == 300_000 and hp["lr_boundaries"] == [200_000] and hp["batch_size"] == 4
 
 
+def test_esbn_linear_weight_adds_an_l1_on_linear_hdr_to_fusion_and_joint():
+    from types import SimpleNamespace
+
+    from hdrkeras.methods.esbn import FusionTask
+    from hdrkeras.models.esbn import ESBNAlign
+
+    esbn = methods.get("esbn")
+    previous = {w: SimpleNamespace(networks={w: ESBNAlign(filters=4, num_res_blocks=1, name=w)})
+                for w in ("align_low", "align_high")}
+    rng = np.random.default_rng(0)
+    batch = {"ldr": tf.constant(rng.uniform(size=(2, 3, 16, 16, 3)), tf.float32),
+             "exposures": tf.constant([[1.0, 4.0, 16.0]] * 2),
+             "hdr": tf.constant(rng.uniform(0, 2, size=(2, 16, 16, 3)), tf.float32)}
+    paper = esbn.stage("fusion").build_task({}, previous)
+    assert paper.linear_weight == 0.0
+    loss0, logs0, _ = paper.loss(batch, training=False)
+    assert set(logs0) == {"l1_mu"}
+    weighted = FusionTask(previous, linear_weight=3.0)
+    weighted.networks["fusion"].set_weights(paper.networks["fusion"].get_weights())
+    loss3, logs3, _ = weighted.loss(batch, training=False)
+    hdr, _, _ = paper.forward(batch["ldr"], batch["exposures"], training=False)
+    l1 = float(tf.reduce_mean(tf.abs(hdr - batch["hdr"])))
+    assert float(logs3["l1_linear"]) == pytest.approx(l1, rel=1e-5)
+    assert float(loss3) == pytest.approx(float(loss0) + 3.0 * l1, rel=1e-5)
+    joint = esbn.stage("joint").build_task({"linear_weight": 0.5},
+                                           {"fusion": SimpleNamespace(networks=weighted.networks)})
+    assert joint.joint and joint.linear_weight == 0.5
+    with pytest.raises(ConfigError, match="--linear_weight must be a finite number >= 0"):
+        esbn.check_options({"linear_weight": -1.0})
+
+
 def test_fusion_needs_finished_alignment(tmp_path, records):
     with pytest.raises(ConfigError, match="align_low"):
         run(methods.get("esbn"), "fusion", _config(tmp_path, records), log=lambda s: None)
