@@ -11,6 +11,7 @@ import types
 import pytest
 
 from conftest import hide_modules
+from hdrkeras import cpu_isa
 from hdrkeras.bench import host, official, report
 from hdrkeras.errors import ConfigError, DataError, MissingWeightsError
 
@@ -37,16 +38,16 @@ def test_host_isa_from_cpu_flags_capped_by_onednn_max_cpu_isa(tmp_path, monkeypa
     cpuinfo = tmp_path / "cpuinfo"
     cpuinfo.write_text("processor\t: 0\nmodel name\t: Some CPU 9000\nflags\t\t: sse4_1 avx "
                        "avx2 fma avx512f avx512bw avx512vl avx512dq\n\nprocessor\t: 1\n")
-    name, flags = host.cpu_info(str(cpuinfo))
+    name, flags = cpu_isa.cpu_info(str(cpuinfo))
     assert name == "Some CPU 9000"
-    assert host.onednn_isa(flags) == "avx512_core"
-    assert host.onednn_isa(flags, "AVX2") == host.onednn_isa(flags, "avx2_vnni") == "avx2"
-    assert host.onednn_isa(flags, "ALL") == "avx512_core"
-    assert host.onednn_isa(flags - {"avx512bw"}) == "avx2"
-    assert host.onednn_isa({"sse4_1", "avx", "avx2"}) == "avx"  # AVX2 without FMA
-    assert host.cpu_info(str(tmp_path / "absent")) == ("unknown", set())
+    assert cpu_isa.onednn_isa(flags) == "avx512_core"
+    assert cpu_isa.onednn_isa(flags, "AVX2") == cpu_isa.onednn_isa(flags, "avx2_vnni") == "avx2"
+    assert cpu_isa.onednn_isa(flags, "ALL") == "avx512_core"
+    assert cpu_isa.onednn_isa(flags - {"avx512bw"}) == "avx2"
+    assert cpu_isa.onednn_isa({"sse4_1", "avx", "avx2"}) == "avx"  # AVX2 without FMA
+    assert cpu_isa.cpu_info(str(tmp_path / "absent")) == ("unknown", set())
     monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX2")
-    record = host.host_isa()
+    record = cpu_isa.host_isa()
     assert not record["avx512"] and record["isa_cap"] == "AVX2"
     assert "capped by ONEDNN_MAX_CPU_ISA=AVX2" in host.describe(record)
 

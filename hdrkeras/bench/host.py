@@ -9,12 +9,12 @@ gemm, several times slower (docs/benchmarks.md, 2026-12-02).
 """
 
 import json
-import os
 import time
 
 import numpy as np
 
 from hdrkeras.bench.inference import set_threads
+from hdrkeras.cpu_isa import host_isa
 from hdrkeras.errors import ConfigError
 
 
@@ -34,59 +34,6 @@ def matmul_gflops(size=2048, runs=5, threads=None):
         tf.matmul(a, b).numpy()
         times.append(time.perf_counter() - start)
     return 2.0 * size ** 3 / float(np.median(times)) / 1e9
-
-
-# oneDNN's CPU ISA levels that matter here, lowest first, and the /proc/cpuinfo flags each
-# needs (avx512_core: the AVX-512 subsets oneDNN's avx512_core kernels use).
-ISA_LEVELS = (("sse41", ("sse4_1",)), ("avx", ("avx",)), ("avx2", ("avx2", "fma")),
-              ("avx512_core", ("avx512f", "avx512bw", "avx512vl", "avx512dq")))
-
-
-def cpu_info(path="/proc/cpuinfo"):
-    """(CPU model name, set of flags) of the first processor in `path`; ("unknown", set())
-    where it cannot be read (not Linux)."""
-    name, flags = "unknown", set()
-    try:
-        with open(path) as f:
-            for line in f:
-                key, _, value = line.partition(":")
-                key = key.strip()
-                if key == "model name" and name == "unknown":
-                    name = value.strip()
-                elif key == "flags" and not flags:
-                    flags = set(value.split())
-                if name != "unknown" and flags:
-                    break
-    except OSError:
-        pass
-    return name, flags
-
-
-def onednn_isa(flags, max_isa=None):
-    """The highest ISA level of ISA_LEVELS the CPU `flags` support, capped by `max_isa`
-    (the value of ONEDNN_MAX_CPU_ISA, e.g. "AVX2"; None, "ALL" or "DEFAULT" cap nothing;
-    a level oneDNN knows but ISA_LEVELS does not, e.g. AVX2_VNNI, caps at its prefix)."""
-    names = [name for name, _ in ISA_LEVELS]
-    level = -1
-    for index, (_, needed) in enumerate(ISA_LEVELS):
-        if all(flag in flags for flag in needed):
-            level = index
-    cap = (max_isa or "").strip().lower()
-    if cap and cap not in ("all", "default"):
-        known = [i for i, name in enumerate(names) if cap.startswith(name)]
-        if known:
-            level = min(level, max(known))
-    return names[level] if level >= 0 else "none"
-
-
-def host_isa():
-    """{"cpu", "isa", "avx512", "isa_cap", "aten_cap"}: this CPU, the vector ISA oneDNN will
-    use, and the caps set for oneDNN and for PyTorch (ATEN_CPU_CAPABILITY, official code)."""
-    name, flags = cpu_info()
-    cap = os.environ.get("ONEDNN_MAX_CPU_ISA") or os.environ.get("DNNL_MAX_CPU_ISA")
-    isa = onednn_isa(flags, cap)
-    return {"cpu": name, "isa": isa, "avx512": isa.startswith("avx512"), "isa_cap": cap,
-            "aten_cap": os.environ.get("ATEN_CPU_CAPABILITY")}
 
 
 def describe(record):
