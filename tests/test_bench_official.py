@@ -184,13 +184,14 @@ def _result(backbone, implementation, median_ms, rss=900.0):
 
 
 def test_report_takes_the_median_of_round_medians(tmp_path):
-    lines = [{"gflops": 371.0, "cpu": "AMD EPYC", "isa": "avx2", "isa_cap": "AVX2"}, _result("hdr_transformer", "official", 4400.0),
+    host = {"cpu": "AMD EPYC", "isa": "avx2", "isa_cap": "AVX2"}
+    lines = [{"gflops": 371.0, **host}, _result("hdr_transformer", "official", 4400.0),
              _result("hdr_transformer", "hdrkeras", 900.0, rss=1384.0),
              _result("hdr_transformer", "official", 4600.0),
              _result("hdr_transformer", "hdrkeras", 1000.0),
              _result("hdr_transformer", "official", 4500.0),
              _result("hdr_transformer", "hdrkeras", 950.0),
-             {"gflops": 440.0, "cpu": "AMD EPYC", "isa": "avx2", "isa_cap": "AVX2"}]
+             {"gflops": 440.0, **host}]
     path = tmp_path / "session.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in lines))
     text = report.markdown(*report.read_session(str(path)))

@@ -5,8 +5,8 @@ Summarises one benchmark session (the JSON lines of `hdrkeras.bench --json`,
 scripts/bench_backbones.sh) as a Markdown table: per backbone, the median over rounds of
 each round's median for hdrkeras and for the official code, their ratio and peak RSS, and
 the host matmul rates that bracketed the session with the CPU and the vector ISA oneDNN
-used (AVX-512 or not changes the conv backbones' speed several-fold). Rounds alternate the two, so drift of
-the shared host falls on both alike.
+used (AVX-512 or not changes the conv backbones' speed several-fold). Rounds alternate the
+two, so drift of the shared host falls on both alike.
 """
 
 import json
