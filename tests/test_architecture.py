@@ -12,7 +12,7 @@ PACKAGE = pathlib.Path(REPO_ROOT) / "hdrkeras"
 
 # Layer of each top-level part of the package (docs/ARCHITECTURE.md, "Layers").
 LAYERS = {
-    "errors": 0, "registry": 0, "tf_runtime": 0, "cli": 0, "checks": 0,
+    "errors": 0, "registry": 0, "tf_runtime": 0, "cpu_isa": 0, "cli": 0, "checks": 0,
     "io": 1, "ops": 1,
     "data": 2,
     "layers": 3, "models": 3, "losses": 3, "metrics": 3, "vgg": 3,

@@ -11,6 +11,7 @@ import types
 import pytest
 
 from conftest import hide_modules
+from hdrkeras import cpu_isa
 from hdrkeras.bench import host, official, report
 from hdrkeras.errors import ConfigError, DataError, MissingWeightsError
 
@@ -31,6 +32,24 @@ def test_host_matmul_rate():
     assert host.matmul_gflops(128, runs=2) > 0.01
     with pytest.raises(ConfigError, match="--size"):
         host.matmul_gflops(0)
+
+
+def test_host_isa_from_cpu_flags_capped_by_onednn_max_cpu_isa(tmp_path, monkeypatch):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nmodel name\t: Some CPU 9000\nflags\t\t: sse4_1 avx "
+                       "avx2 fma avx512f avx512bw avx512vl avx512dq\n\nprocessor\t: 1\n")
+    name, flags = cpu_isa.cpu_info(str(cpuinfo))
+    assert name == "Some CPU 9000"
+    assert cpu_isa.onednn_isa(flags) == "avx512_core"
+    assert cpu_isa.onednn_isa(flags, "AVX2") == cpu_isa.onednn_isa(flags, "avx2_vnni") == "avx2"
+    assert cpu_isa.onednn_isa(flags, "ALL") == "avx512_core"
+    assert cpu_isa.onednn_isa(flags - {"avx512bw"}) == "avx2"
+    assert cpu_isa.onednn_isa({"sse4_1", "avx", "avx2"}) == "avx"  # AVX2 without FMA
+    assert cpu_isa.cpu_info(str(tmp_path / "absent")) == ("unknown", set())
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX2")
+    record = cpu_isa.host_isa()
+    assert not record["avx512"] and record["isa_cap"] == "AVX2"
+    assert "capped by ONEDNN_MAX_CPU_ISA=AVX2" in host.describe(record)
 
 
 def test_official_class_from_checkout_with_timm_stand_in(tmp_path, monkeypatch):
@@ -165,19 +184,21 @@ def _result(backbone, implementation, median_ms, rss=900.0):
 
 
 def test_report_takes_the_median_of_round_medians(tmp_path):
-    lines = [{"gflops": 371.0}, _result("hdr_transformer", "official", 4400.0),
+    host = {"cpu": "AMD EPYC", "isa": "avx2", "isa_cap": "AVX2"}
+    lines = [{"gflops": 371.0, **host}, _result("hdr_transformer", "official", 4400.0),
              _result("hdr_transformer", "hdrkeras", 900.0, rss=1384.0),
              _result("hdr_transformer", "official", 4600.0),
              _result("hdr_transformer", "hdrkeras", 1000.0),
              _result("hdr_transformer", "official", 4500.0),
-             _result("hdr_transformer", "hdrkeras", 950.0), {"gflops": 440.0}]
+             _result("hdr_transformer", "hdrkeras", 950.0),
+             {"gflops": 440.0, **host}]
     path = tmp_path / "session.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in lines))
     text = report.markdown(*report.read_session(str(path)))
     row = next(ln for ln in text.splitlines() if ln.startswith("| hdr_transformer"))
     assert "0.95 s (0.90, 1.00, 0.95)" in row and "4.50 s (4.40, 4.60, 4.50)" in row
     assert "4.7x" in row and "1,384 MB / 900 MB" in row and "1,222,113" in row
-    assert "371, 440 GFLOP/s" in text
+    assert "371, 440 GFLOP/s; AMD EPYC, oneDNN ISA avx2, capped by ONEDNN_MAX_CPU_ISA=AVX2." in text
 
 
 def test_report_bad_lines_name_file_and_line(tmp_path):

@@ -1,9 +1,11 @@
 """python -m hdrkeras.bench.host [--threads N] [--size S] [--runs R] [--json]
 
 The host's dense float32 matmul rate (an S x S by S x S `tf.matmul`, median of R), taken
-before and after a benchmark session. This machine kind is shared: its speed drifts over
-a day, so a session's figures are quoted with the rate that bracketed them and compared
-only within the session.
+before and after a benchmark session, with the CPU model and the vector ISA oneDNN will
+use. This machine kind is shared: its speed drifts over a day, so a session's figures are
+quoted with the rate that bracketed them and compared only within the session. The ISA
+matters more than the rate: without AVX-512 oneDNN runs wide 3x3 convolutions as im2col +
+gemm, several times slower (docs/benchmarks.md, 2026-12-02).
 """
 
 import json
@@ -12,6 +14,7 @@ import time
 import numpy as np
 
 from hdrkeras.bench.inference import set_threads
+from hdrkeras.cpu_isa import host_isa
 from hdrkeras.errors import ConfigError
 
 
@@ -33,6 +36,14 @@ def matmul_gflops(size=2048, runs=5, threads=None):
     return 2.0 * size ** 3 / float(np.median(times)) / 1e9
 
 
+def describe(record):
+    """One phrase for a host record: CPU, ISA and whether it was capped."""
+    cap = f", capped by ONEDNN_MAX_CPU_ISA={record['isa_cap']}" if record.get("isa_cap") else ""
+    if record.get("aten_cap"):
+        cap += f", ATEN_CPU_CAPABILITY={record['aten_cap']}"
+    return f"{record.get('cpu', 'unknown CPU')}, oneDNN ISA {record.get('isa', 'unknown')}{cap}"
+
+
 def main(argv):
     from absl import flags
 
@@ -42,10 +53,11 @@ def main(argv):
     rate = matmul_gflops(f.size, f.runs, f.threads)
     result = {"matmul_size": f.size, "threads": f.threads, "runs": f.runs,
               "gflops": round(rate, 1), "time": time.strftime("%Y-%m-%d %H:%M:%S UTC",
-                                                              time.gmtime())}
+                                                              time.gmtime()),
+              **host_isa()}
     print(json.dumps(result) if f.json else
           f"host matmul {f.size}^2 float32, threads {f.threads or 'default'}: "
-          f"{rate:.1f} GFLOP/s ({result['time']})", flush=True)
+          f"{rate:.1f} GFLOP/s ({result['time']}); {describe(result)}", flush=True)
     return 0
 
 

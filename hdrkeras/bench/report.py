@@ -4,20 +4,23 @@ Summarises one benchmark session (the JSON lines of `hdrkeras.bench --json`,
 `hdrkeras.bench.official --json` and `hdrkeras.bench.host --json`, as written by
 scripts/bench_backbones.sh) as a Markdown table: per backbone, the median over rounds of
 each round's median for hdrkeras and for the official code, their ratio and peak RSS, and
-the host matmul rates that bracketed the session. Rounds alternate the two, so drift of
-the shared host falls on both alike.
+the host matmul rates that bracketed the session with the CPU and the vector ISA oneDNN
+used (AVX-512 or not changes the conv backbones' speed several-fold). Rounds alternate the
+two, so drift of the shared host falls on both alike.
 """
 
 import json
 
 import numpy as np
 
+from hdrkeras.bench.host import describe
 from hdrkeras.errors import ConfigError, DataError
 
 
 def read_session(path):
-    """(host rates in GFLOP/s, {(backbone, implementation): [result, ...]}) from a .jsonl."""
-    rates, groups = [], {}
+    """(host records {"gflops", "cpu", "isa", ...}, {(backbone, implementation): [result,
+    ...]}) from a .jsonl."""
+    hosts, groups = [], {}
     try:
         with open(path) as f:
             lines = [ln for ln in f if ln.strip()]
@@ -29,7 +32,7 @@ def read_session(path):
         except json.JSONDecodeError as e:
             raise DataError(f"{path}:{number}: not a JSON line ({e.msg})") from None
         if "gflops" in record:
-            rates.append(record["gflops"])
+            hosts.append(record)
             continue
         if "median_ms" not in record:
             raise DataError(f"{path}:{number}: neither a benchmark nor a host-rate result")
@@ -37,7 +40,7 @@ def read_session(path):
         implementation = record.get("implementation",
                                     "hdrkeras --xla" if record.get("xla") else "hdrkeras")
         groups.setdefault((backbone, implementation), []).append(record)
-    return rates, groups
+    return hosts, groups
 
 
 def _seconds(results):
@@ -45,7 +48,7 @@ def _seconds(results):
     return float(np.median(per_round)), per_round
 
 
-def markdown(rates, groups):
+def markdown(hosts, groups):
     """The session's table (see module docstring)."""
     lines = ["| backbone | params | hdrkeras | official PyTorch | official / hdrkeras | "
              "peak RSS hdrkeras / official |",
@@ -65,10 +68,13 @@ def markdown(rates, groups):
         ratio = f"{medians[1] / medians[0]:.1f}x" if ours and theirs else ""
         cells += [ratio, " / ".join(rss)]
         lines.append("| " + " | ".join(cells) + " |")
-    if rates:
+    if hosts:
+        kinds = dict.fromkeys(describe(h) if "isa" in h else "CPU and ISA not recorded"
+                              for h in hosts)
         lines.append("")
         lines.append("Host matmul rate (2048², float32) at the start and end of the session: "
-                     + ", ".join(f"{r:.0f}" for r in rates) + " GFLOP/s.")
+                     + ", ".join(f"{h['gflops']:.0f}" for h in hosts) + " GFLOP/s; "
+                     + "; ".join(kinds) + ".")
     return "\n".join(lines)
 
 

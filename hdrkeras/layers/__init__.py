@@ -11,6 +11,7 @@ from hdrkeras.layers import (  # noqa: F401
     dealthdr_inputs,
     dilated_residual_dense_block,
     drop_path,
+    fast_conv2d,
     feed_forward,
     fft_residual_block,
     flow_consistency_error,

@@ -3,6 +3,8 @@
 import keras
 import tensorflow as tf
 
+from hdrkeras.layers.fast_conv2d import FastConv2D
+
 
 @keras.saving.register_keras_serializable(package="hdrkeras")
 class LocalContextExtractor(keras.layers.Layer):
@@ -33,7 +35,7 @@ class LocalContextExtractor(keras.layers.Layer):
         kw = dict(dtype=self.dtype_policy)
         self.conv0 = keras.layers.Conv2D(red, 1, name="conv0", **kw)
         self.conv0.build((None, None, None, dim))
-        self.conv1 = keras.layers.Conv2D(red, 3, padding="same", name="conv1", **kw)
+        self.conv1 = FastConv2D(red, 3, padding="same", name="conv1", **kw)
         self.conv1.build((None, None, None, red))
         self.conv2 = keras.layers.Conv2D(dim, 1, name="conv2", **kw)
         self.conv2.build((None, None, None, red))

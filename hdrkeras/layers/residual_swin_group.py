@@ -2,6 +2,7 @@
 
 import keras
 
+from hdrkeras.layers.fast_conv2d import FastConv2D
 from hdrkeras.layers.swin_block import SwinBlock
 
 
@@ -69,8 +70,8 @@ class ResidualSwinGroup(keras.layers.Layer):
                 rates[i], self.local_context, name=f"blocks_{i}", **kw)
             blk.build([(None, None, None, dim), input_shape[1]])
             self.blocks.append(blk)
-        self.conv = keras.layers.Conv2D(dim, 3, padding="same", dilation_rate=self.conv_dilation,
-                                        name="conv", **kw)
+        self.conv = FastConv2D(dim, 3, padding="same", dilation_rate=self.conv_dilation,
+                               name="conv", **kw)
         self.conv.build((None, None, None, dim))
         self.built = True
 

@@ -2,6 +2,8 @@
 
 import keras
 
+from hdrkeras.layers.fast_conv2d import FastConv2D
+
 
 @keras.saving.register_keras_serializable(package="hdrkeras")
 class SpatialAttention(keras.layers.Layer):
@@ -27,10 +29,10 @@ class SpatialAttention(keras.layers.Layer):
         feat_shape, ref_shape = (tuple(s) for s in input_shape)
         channels = int(feat_shape[-1])
         both = feat_shape[:-1] + (channels + int(ref_shape[-1]),)
-        self.conv1 = keras.layers.Conv2D(
+        self.conv1 = FastConv2D(
             2 * channels, 3, padding="same", name="conv1", dtype=self.dtype_policy)
         self.conv1.build(both)
-        self.conv2 = keras.layers.Conv2D(
+        self.conv2 = FastConv2D(
             channels, 3, padding="same", name="conv2", dtype=self.dtype_policy)
         self.conv2.build(feat_shape[:-1] + (2 * channels,))
         self.built = True

@@ -2,6 +2,8 @@
 
 import keras
 
+from hdrkeras.layers.fast_conv2d import FastConv2D
+
 
 @keras.saving.register_keras_serializable(package="hdrkeras")
 class StackedDilatedConv(keras.layers.Layer):
@@ -26,7 +28,7 @@ class StackedDilatedConv(keras.layers.Layer):
     def build(self, input_shape):
         self.convs = []
         for d in (1, 2, 3):
-            conv = keras.layers.Conv2D(
+            conv = FastConv2D(
                 self.filters, 3, padding="same", dilation_rate=d, name=f"conv{d}",
                 dtype=self.dtype_policy)
             conv.build(input_shape)

@@ -8,6 +8,7 @@ checkpoints load through `hdrkeras.convert.ahdrnet`.
 import keras
 
 from hdrkeras.layers.dilated_residual_dense_block import DilatedResidualDenseBlock
+from hdrkeras.layers.fast_conv2d import FastConv2D
 from hdrkeras.layers.spatial_attention import SpatialAttention
 from hdrkeras.models.contract import FRAME_INPUTS, NetworkConfig
 
@@ -16,7 +17,7 @@ _LRELU_SLOPE = 0.01
 
 
 def _conv(filters, kernel, name):
-    return keras.layers.Conv2D(filters, kernel, padding="same", name=name)
+    return FastConv2D(filters, kernel, padding="same", name=name)
 
 
 @keras.saving.register_keras_serializable(package="hdrkeras")

@@ -6,6 +6,7 @@ layer for layer, so official checkpoints load through `hdrkeras.convert.fshdr`.
 
 import keras
 
+from hdrkeras.layers.fast_conv2d import FastConv2D
 from hdrkeras.layers.stacked_dilated_conv import StackedDilatedConv
 from hdrkeras.models.contract import FRAME_INPUTS, NetworkConfig
 
@@ -34,7 +35,7 @@ class FSHDR(NetworkConfig, keras.Model):
         n = _NFEAT
 
         def conv(name, filters=n):
-            return keras.layers.Conv2D(filters, 3, padding="same", name=name)
+            return FastConv2D(filters, 3, padding="same", name=name)
 
         def block(i, x):
             """conv{i} -> LeakyReLU(0.2)."""

@@ -9,6 +9,7 @@ layers and parameter count (1,222,113 at the default config).
 import keras
 
 from hdrkeras.layers.crop_padding import CropPadding
+from hdrkeras.layers.fast_conv2d import FastConv2D
 from hdrkeras.layers.pad_to_multiple import PLACEMENTS, PadToMultiple
 from hdrkeras.layers.residual_swin_group import ResidualSwinGroup
 from hdrkeras.layers.shifted_window_mask import ShiftedWindowMask
@@ -65,8 +66,8 @@ class HDRTransformer(NetworkConfig, keras.Model):
 
         # === Layers ===
         def conv(filters, name):
-            return keras.layers.Conv2D(filters, 3, padding="same",
-                                       kernel_initializer=TORCH_CONV_INIT, name=name)
+            return FastConv2D(filters, 3, padding="same", kernel_initializer=TORCH_CONV_INIT,
+                              name=name)
 
         pad = PadToMultiple(window_size, padding, name="pad")
         conv_f1, conv_f2, conv_f3 = (conv(embed_dim, f"conv_f{i}") for i in (1, 2, 3))

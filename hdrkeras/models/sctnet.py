@@ -9,6 +9,7 @@ layers and parameter count (994,555 at the default config), exact GELU, LayerNor
 import keras
 
 from hdrkeras.layers.crop_padding import CropPadding
+from hdrkeras.layers.fast_conv2d import FastConv2D
 from hdrkeras.layers.pad_to_multiple import PLACEMENTS, PadToMultiple
 from hdrkeras.layers.residual_swin_group import ResidualSwinGroup
 from hdrkeras.layers.shifted_window_mask import ShiftedWindowMask
@@ -67,14 +68,14 @@ class SCTNet(NetworkConfig, keras.Model):
 
         # === Layers ===
         pad = PadToMultiple(window_size, padding, name="pad")
-        conv1 = keras.layers.Conv2D(feat, 3, padding="same", kernel_initializer=TORCH_CONV_INIT,
-                                    name="conv1")
-        conv2 = keras.layers.Conv2D(feat, 3, padding="same", kernel_initializer=TORCH_CONV_INIT,
-                                    name="conv2")
-        conv3 = keras.layers.Conv2D(feat, 3, padding="same", kernel_initializer=TORCH_CONV_INIT,
-                                    name="conv3")
-        conv_end = keras.layers.Conv2D(embed_dim, 3, padding="same",
-                                       kernel_initializer=TORCH_CONV_INIT, name="conv_end")
+        conv1 = FastConv2D(feat, 3, padding="same", kernel_initializer=TORCH_CONV_INIT,
+                           name="conv1")
+        conv2 = FastConv2D(feat, 3, padding="same", kernel_initializer=TORCH_CONV_INIT,
+                           name="conv2")
+        conv3 = FastConv2D(feat, 3, padding="same", kernel_initializer=TORCH_CONV_INIT,
+                           name="conv3")
+        conv_end = FastConv2D(embed_dim, 3, padding="same", kernel_initializer=TORCH_CONV_INIT,
+                              name="conv_end")
         conv_first = TokenMlp(embed_dim, drop=drop_rate, name="conv_first")
         patch_norm = keras.layers.LayerNormalization(epsilon=1e-5, name="patch_embed_norm")
         mask_layer = ShiftedWindowMask(window_size, window_size // 2, name="attn_mask")
@@ -90,11 +91,10 @@ class SCTNet(NetworkConfig, keras.Model):
                 channel_num_heads, 4, False, name=f"channel_layers_rm_{i}"))
             mlps.append(TokenMlp(embed_dim, embed_dim, drop=drop_rate, name=f"mlps_{i}"))
         norm = keras.layers.LayerNormalization(epsilon=1e-5, name="norm")
-        conv_after_body = keras.layers.Conv2D(embed_dim, 3, padding="same",
-                                              kernel_initializer=TORCH_CONV_INIT,
-                                              name="conv_after_body")
-        conv_last = keras.layers.Conv2D(3, 3, padding="same", kernel_initializer=TORCH_CONV_INIT,
-                                        name="upsample")
+        conv_after_body = FastConv2D(embed_dim, 3, padding="same",
+                                     kernel_initializer=TORCH_CONV_INIT, name="conv_after_body")
+        conv_last = FastConv2D(3, 3, padding="same", kernel_initializer=TORCH_CONV_INIT,
+                               name="upsample")
 
         # === Functional model ===
         ops = keras.ops
