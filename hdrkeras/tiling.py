@@ -210,6 +210,22 @@ MEMORY_MODELS = {
     "classical_merge": (16 * MB, 300),
     "reference_only": (16 * MB, 100),
 }
+# Where compiled CPU inference runs the backbones' 3x3 convs as Winograd (CPUs without
+# AVX-512, hdrkeras.layers.cpu_inference.winograd_at_inference), each conv holds its input
+# four times over as transformed tiles, inside an XLA cluster. Measured as above with
+# `--isolate --warmup 0 --runs 1` and ONEDNN_MAX_CPU_ISA=AVX2 (2026-12-02):
+#   fshdr    1755.5 / 6849.5 MB at 36864 / 196608 pixels (33,437 B/pixel)
+#   ahdrnet   663.0 / 3183.5 MB at 36864 / 196608 pixels (16,545)
+#   hdr_transformer 760.9 / 1954.3 MB, sctnet 607.9 / 969.0 MB at 16384 / 98304 pixels
+#   (15,276 and 4,622)
+# with the same rounding.
+WINOGRAD_MEMORY_MODELS = {
+    "fshdr": (544 * MB, 35100),
+    "ahdrnet": (64 * MB, 17400),
+    "selfhdr": (544 * MB, 35100),  # its backbone may be any of the four: the largest
+    "hdr_transformer": (512 * MB, 16100),
+    "sctnet": (544 * MB, 4900),
+}
 # A model without a measurement of its own (the video methods, a model from elsewhere) is
 # assumed to need as much as the most demanding measured one.
 DEFAULT_MEMORY_MODEL = max(MEMORY_MODELS.values(), key=lambda m: m[1])
@@ -220,6 +236,11 @@ def memory_model(model):
     `.method` or `.name` (a Predictor, a streaming model); DEFAULT_MEMORY_MODEL if unknown."""
     name = model if isinstance(model, str) else (getattr(model, "method", None)
                                                  or getattr(model, "name", None))
+    if name in WINOGRAD_MEMORY_MODELS:
+        from hdrkeras.layers.cpu_inference import winograd_at_inference
+
+        if winograd_at_inference():
+            return WINOGRAD_MEMORY_MODELS[name]
     return MEMORY_MODELS.get(name, DEFAULT_MEMORY_MODEL)
 
 

@@ -70,6 +70,17 @@ def test_memory_model_lookup():
     assert tiling.memory_model("no_such_method") == tiling.DEFAULT_MEMORY_MODEL
 
 
+def test_memory_model_follows_the_winograd_convs(monkeypatch):
+    """Where the backbones' convs run as Winograd, their memory model is the Winograd one
+    (several times the plain conv's per pixel); ESBN's convs are plain either way."""
+    monkeypatch.setenv("HDRKERAS_WINOGRAD", "1")
+    assert tiling.memory_model("fshdr") == tiling.WINOGRAD_MEMORY_MODELS["fshdr"]
+    assert tiling.memory_model("fshdr")[1] > 3 * tiling.MEMORY_MODELS["fshdr"][1]
+    assert tiling.memory_model("esbn") == ESBN
+    monkeypatch.setenv("HDRKERAS_WINOGRAD", "0")
+    assert tiling.memory_model("fshdr") == tiling.MEMORY_MODELS["fshdr"]
+
+
 def test_resolve_tile_keeps_the_users_choice():
     assert tiling.resolve_tile(0, 4000, 6000) == (None, "whole image (--tile 0)")
     assert tiling.resolve_tile(None, 4000, 6000)[0] is None

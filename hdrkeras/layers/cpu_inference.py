@@ -110,6 +110,15 @@ def use_winograd(training, in_channels):
     return use_compiled_inference(training) and not has_avx512()
 
 
+def winograd_at_inference():
+    """Whether this host's compiled CPU inference runs eligible convs as Winograd (what
+    `use_winograd` decides for them); the tools' memory models depend on it."""
+    setting = winograd_setting()
+    if setting != "auto":
+        return setting == "1"
+    return not has_avx512() and not tf.config.list_logical_devices("GPU")
+
+
 def winograd_needs_xla():
     """Whether the Winograd conv may be XLA-compiled (not under `portable_graphs()`)."""
     return not getattr(_portable, "active", False)
