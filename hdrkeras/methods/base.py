@@ -41,6 +41,13 @@ def register(cls):
     return cls
 
 
+def check_loss_weight(flag, value):
+    """A loss weight option: None (the method's default) or a finite number >= 0."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
+                              or not math.isfinite(value) or value < 0):
+        raise ConfigError(f"{flag} must be a finite number >= 0, got {value!r}")
+
+
 @dataclasses.dataclass(frozen=True)
 class NoOptions:
     """Options of a method that takes none."""
@@ -59,10 +66,7 @@ class PerceptualOptions:
     vgg_weights: Optional[str] = None
 
     def __post_init__(self):
-        w = self.perceptual_weight
-        if w is not None and (isinstance(w, bool) or not isinstance(w, (int, float))
-                              or not math.isfinite(w) or w < 0):
-            raise ConfigError(f"--perceptual_weight must be a finite number >= 0, got {w!r}")
+        check_loss_weight("--perceptual_weight", self.perceptual_weight)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -19,17 +19,15 @@ HDR to the fusion and joint losses (see ESBNOptions).
 """
 
 import dataclasses
-import math
 from typing import Optional
 
 import keras
 import tensorflow as tf
 
 from hdrkeras.convert.esbn import detect_role
-from hdrkeras.errors import ConfigError
 from hdrkeras.layers.frame_inputs import FrameInputs
 from hdrkeras.losses import MuLawL1
-from hdrkeras.methods.base import Method, Stage, TrainTask, register
+from hdrkeras.methods.base import Method, Stage, TrainTask, check_loss_weight, register
 from hdrkeras.models import ALIGN_INPUTS, frame_dict
 from hdrkeras.models.esbn import ESBNAlign, ESBNFusion
 from hdrkeras.ops.response import reexpose
@@ -77,10 +75,7 @@ class ESBNOptions:
     linear_weight: Optional[float] = None
 
     def __post_init__(self):
-        w = self.linear_weight
-        if w is not None and (isinstance(w, bool) or not isinstance(w, (int, float))
-                              or not math.isfinite(w) or w < 0):
-            raise ConfigError(f"--linear_weight must be a finite number >= 0, got {w!r}")
+        check_loss_weight("--linear_weight", self.linear_weight)
 
 
 class AlignTask(TrainTask):
