@@ -328,7 +328,7 @@ def test_cli_writes_dataset(tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--scenes=0"], "--scenes must be >= 1"),
+    (["--scenes=0", "--test_scenes=0"], "--scenes must be >= 0 and --scenes + --test_scenes >= 1"),
     # Each CLI run imports TensorFlow (~15 s on 2 busy cores); the library-level
     # errors behind these are covered in-process by test_bad_arguments_raise_clear_errors.
     pytest.param(["--out={blocker}/sub"], "cannot write to output directory",

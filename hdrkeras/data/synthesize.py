@@ -511,7 +511,8 @@ def render_sample_sheet(scene_dir, out_png):
 def _define_flags():
     from absl import flags
     flags.DEFINE_string("out", None, "Dataset root to write (Training/, Test/).")
-    flags.DEFINE_integer("scenes", DEFAULT_NUM_TRAIN, "Training scenes (>= 1).")
+    flags.DEFINE_integer("scenes", DEFAULT_NUM_TRAIN, "Training scenes (>= 0; 0 with "
+                         "--test_scenes N makes a held-out set only, e.g. for validation).")
     flags.DEFINE_integer("test_scenes", DEFAULT_NUM_TEST, "Test scenes (>= 0).")
     flags.DEFINE_integer("height", DEFAULT_HEIGHT, "Frame height in pixels.")
     flags.DEFINE_integer("width", DEFAULT_WIDTH, "Frame width in pixels.")
@@ -565,8 +566,9 @@ def main(argv):
         return 0
     if not FLAGS.out:
         raise ConfigError("--out is required (or --stats DIR to measure a dataset)")
-    if FLAGS.scenes < 1:
-        raise ConfigError(f"--scenes must be >= 1, got {FLAGS.scenes}")
+    if FLAGS.scenes < 0 or FLAGS.scenes + FLAGS.test_scenes < 1:
+        raise ConfigError(f"--scenes must be >= 0 and --scenes + --test_scenes >= 1, got "
+                          f"{FLAGS.scenes} and {FLAGS.test_scenes}")
 
     def progress(done, total, rel, seconds, kind):
         print(f"[{done}/{total}] {rel} ({kind}, {seconds:.1f} s)", flush=True)
@@ -579,8 +581,9 @@ def main(argv):
     print(f"wrote {summary['num_train']} training and {summary['num_test']} test scenes "
           f"to {summary['out_dir']} in {summary['seconds']:.1f} s", flush=True)
     if FLAGS.sample_png:
-        first = summary["train"][0]
-        render_sample_sheet(os.path.join(summary["out_dir"], TRAIN_DIR, first),
+        split, names = ((TRAIN_DIR, summary["train"]) if summary["train"]
+                        else (TEST_DIR, summary["test"]))
+        render_sample_sheet(os.path.join(summary["out_dir"], split, names[0]),
                             FLAGS.sample_png)
         print(f"wrote {FLAGS.sample_png}", flush=True)
     return 0
