@@ -78,3 +78,37 @@ def test_video_method_trains_through_its_hooks(tmp_path):
     assert hp["warmup_steps"] == 2  # 400 of 1000 paper steps -> 2 of 5
     assert hp["optimizer"]["kind"] == "adamw" and hp["optimizer"]["clip_global_norm"] == 1.0
     assert any("adamw lr 0.01 (2 warm-up steps, cosine to 1e-07)" in line for line in lines)
+
+
+class _DeadTask(_Task):
+    """The student behind a ReLU whose inputs are all negative: gradients exactly zero."""
+
+    def __init__(self):
+        super().__init__()
+        conv = self.student.get_layer("conv")
+        conv.kernel.assign(tf.zeros_like(conv.kernel))
+        conv.bias.assign(-tf.ones_like(conv.bias))
+
+    def loss(self, batch, training=True):
+        pred = tf.nn.relu(self.student(batch["x"], training=training))
+        return tf.reduce_mean(tf.square(pred - batch["y"])), {}, {}
+
+
+def test_runner_warns_when_the_gradient_stays_exactly_zero(tmp_path):
+    """A saturated output learns nothing; the run says so once (after 20 steps), not never."""
+    method = _VideoLike()
+    method.task = _DeadTask()
+    lines = []
+    run(method, "all", RunConfig(run_dir=str(tmp_path / "run"), train_records="", steps=25,
+                                 checkpoint_every=25, log_every=25, preview_every=0),
+        log=lines.append)
+    warnings = [line for line in lines if "gradient has been exactly zero" in line]
+    assert len(warnings) == 1 and "since step 1" in warnings[0], lines
+
+
+def test_runner_does_not_warn_while_learning(tmp_path):
+    lines = []
+    run(_VideoLike(), "all", RunConfig(run_dir=str(tmp_path / "run"), train_records="",
+                                       steps=25, checkpoint_every=25, log_every=25,
+                                       preview_every=0), log=lines.append)
+    assert not [line for line in lines if "WARNING" in line], lines

@@ -456,6 +456,7 @@ def train_stage(method, stage_name, config: RunConfig, previous, strategy, log=p
         f"({_schedule_text(stage, hp)}), {strategy.num_replicas_in_sync} replica(s)")
 
     started = time.time()
+    zero_grads = _ZeroGradientWatch(stage_name, log)
     first_step = int(step.numpy())
     last_saved = first_step
     with _SignalFlag() as stop, writer.as_default():
@@ -467,6 +468,7 @@ def train_stage(method, stage_name, config: RunConfig, previous, strategy, log=p
                 step.assign_add(1)
                 s = int(step.numpy())
                 loss_value = float(loss)
+                zero_grads.observe(s, logs)
                 if not math.isfinite(loss_value):
                     raise DataError(
                         f"[{stage_name}] loss became {loss_value} at step {s} on a batch of "
@@ -565,6 +567,33 @@ def weights_digest(variables):
     return h.hexdigest()[:16]
 
 
+GRAD_NORM = "grad_norm"
+# Consecutive steps with an exactly zero gradient before the run warns: a saturated output
+# (a sigmoid or tanh pushed far past its range, typically by too high a learning rate)
+# passes no gradient, so training goes on for hours without learning anything.
+ZERO_GRADIENT_STEPS = 20
+
+
+class _ZeroGradientWatch:
+    """Warns once per streak when the global gradient norm stays exactly zero."""
+
+    def __init__(self, stage_name, log, patience=ZERO_GRADIENT_STEPS):
+        self.stage_name, self.log, self.patience = stage_name, log, patience
+        self.since = None
+
+    def observe(self, step, logs):
+        if GRAD_NORM not in logs or float(logs[GRAD_NORM]) != 0.0:
+            self.since = None
+            return
+        if self.since is None:
+            self.since = step
+        if step - self.since + 1 == self.patience:
+            self.log(f"[{self.stage_name}] WARNING: the gradient has been exactly zero for "
+                     f"{self.patience} steps (since step {self.since}); nothing is learning. "
+                     f"Usually an output activation driven far past its range (too high a "
+                     f"--learning_rate?); see the loss and grad_norm in TensorBoard.")
+
+
 def _compiled_step(task, optimizer, variables, strategy, config):
     """One optimiser step as a tf.function (replica part XLA-compiled with --jit_compile)."""
     replicas = strategy.num_replicas_in_sync
@@ -578,10 +607,17 @@ def _compiled_step(task, optimizer, variables, strategy, config):
             if scales_loss:
                 objective = optimizer.scale_loss(objective)
         grads = tape.gradient(objective, variables)
+        present = [g for g in grads if g is not None]
         optimizer.apply_gradients(zip(grads, variables))
         if type(task).after_step is not TrainTask.after_step:  # nothing to trace otherwise
             task.after_step()
-        return loss, {k: tf.cast(v, tf.float32) for k, v in logs.items()}
+        logs = {k: tf.cast(v, tf.float32) for k, v in logs.items()}
+        if present:
+            norm = tf.linalg.global_norm(present)
+            if scales_loss:  # the norm of the loss the user sees, not of the scaled one
+                norm = norm / optimizer.scale_loss(tf.constant(1.0))
+            logs[GRAD_NORM] = tf.cast(norm, tf.float32)
+        return loss, logs
 
     replica_fn = tf.function(replica_step, jit_compile=bool(config.jit_compile))
 
