@@ -307,8 +307,9 @@ def align_and_fuse(fgma, fusion, x, neighbours, flows, masks, band_floats):
 
     x [1, h, w, C] the centre's decoder features; neighbours: N maps [1, h, w, C] (numpy or
     `Level1Rows`); flows, masks: N image-resolution flows [1, H, W, 2] and {0, 1} masks
-    [1, H, W, 1], resized here to (h, w) as FGMA does. Pass 1 sums each neighbour's Gram matrix of the masked
-    queries and keys over the bands; pass 2 aligns the neighbours band by band and fuses.
+    [1, H, W, 1], resized here to (h, w) as FGMA does. Pass 1 sums each neighbour's Gram
+    matrix of the masked queries and keys over the bands; pass 2 aligns the neighbours band
+    by band and fuses.
     """
     h, w = x.shape[1], x.shape[2]
     if (h, w) != tuple(flows[0].shape[1:3]):  # a whole-map resize (the identity skipped)
