@@ -51,6 +51,37 @@ BAND_FLOATS = 2 ** 21
 # s at or below which the FGMA mask is provably all-zero (threshold 0.5 / s >= 2 > error).
 NO_ATTENTION_MAX_S = 0.25
 
+# Streaming plans, fastest first (DeAltHDRStreaming.plan): "whole" runs every piece on whole
+# maps (only frames whose first feature level fits one band); "banded" runs every piece in
+# row bands (hdrkeras.models.dealthdr_banded) and caches each frame's three feature levels;
+# "recompute" caches only levels 2 and 3 and the frame's 6-channel input, and recomputes
+# the level-1 features (row-local: a 3x3 projection and two convolutional blocks) for the
+# rows each band reads (hdrkeras.models.dealthdr_banded.Level1Rows): 242 MB less per
+# cached frame at 1080p (the 267 MB map, less the 25 MB more of input kept), for about
+# 11 frames' worth of level-1 rows recomputed per output frame (the centre's skip, each
+# neighbour's FGMA keys, then its values and the rows its flow reaches).
+PLANS = ("whole", "banded", "recompute")
+# Peak resident bytes of a stream, per plan: FIXED + PER_PIXEL * padded pixels (the five
+# frames a window caches included), from the timed-frame peak RSS of `python -m
+# hdrkeras.bench --method dealthdr --sensitivity 15 --streaming --size HxW --threads 2
+# --runs 1 --json` (2026-12-02, docs/benchmarks.md "DeAltHDR at 1080p under 4 GB"):
+# banded 2,724 / 4,374 MiB at 720x1280 / 1080x1920, the line through them (1,368 MiB +
+# 1,509 B per pixel) rounded up; recompute 2,198 / 3,258 MiB the same way (720p with the
+# plan forced; 1,327 MiB + 969 B); whole 1,421 MiB at 256x256 above the process before its
+# first frame (1,045 MiB), rounded up.
+PLAN_MEMORY = {"whole": (1045 * 2 ** 20, 6100), "banded": (1400 * 2 ** 20, 1510),
+               "recompute": (1400 * 2 ** 20, 970)}
+
+
+def plan_peak_bytes(plan, height, width):
+    """Estimated peak resident bytes of a stream of frames of this size with this plan
+    (PLAN_MEMORY; padded to the model's multiple of 32)."""
+    from hdrkeras.models.dealthdr import MULTIPLE
+
+    fixed, per_pixel = PLAN_MEMORY[plan]
+    rows, cols = (-(-int(n) // MULTIPLE) * MULTIPLE for n in (height, width))
+    return fixed + rows * cols * per_pixel
+
 
 def check_sensitivity_value(value, where="--sensitivity"):
     """A finite float >= 0, or ConfigError naming `where`."""
@@ -176,7 +207,8 @@ class DeAltHDRMethod(Method):
 
     def streaming_model(self, config=None, model=None):
         """`DeAltHDRStreaming` of `model` (a loaded `DeAltHDRVideo`) at config["sensitivity"]
-        (default 15). The method has no weights of its own."""
+        (default 15). The method has no weights of its own. Large frames take the plan
+        that fits the tools' memory budget (`memory_plan`)."""
         config = dict(config or {})
         if model is not None:
             config["model"] = model
@@ -202,30 +234,50 @@ class DeAltHDRStreaming(StreamingModel):
     up to float rounding of batched vs single-frame convolutions.
 
     Frames whose first feature level holds more than `band_floats` floats run every
-    piece in row bands
-    (hdrkeras.models.dealthdr_banded): encoder features are cached as numpy maps, each
-    pair keeps its two flows and the two thresholded masks (1 byte per pixel), and a
-    direction is dropped once the window centred on its frame is done.
+    piece in row bands (hdrkeras.models.dealthdr_banded): encoder features are cached as
+    numpy maps, each pair keeps its two flows and the two thresholded masks (1 byte per
+    pixel), and a direction is dropped once the window centred on its frame is done. The
+    level-1 features are cached ("banded" plan) or recomputed for the rows each band
+    reads ("recompute"), whichever is faster within `max_memory_gb` (PLANS, `plan`); a
+    stream and `run_window` of one frame size take the same plan.
 
     Args:
       model: `DeAltHDRVideo` or `DeAltHDR`.
       sensitivity: float s >= 0. Defaults to 15.
       band_floats: int. Floats per band of a map (and the first feature level of the
         largest frame run whole). Defaults to BAND_FLOATS.
+      max_memory_gb: float. Memory budget (GiB) the plan of a banded frame is chosen for.
+        Defaults to hdrkeras.tiling.DEFAULT_MAX_MEMORY_GB (the tools' --max_memory_gb).
+      plan: "banded" or "recompute" to force the plan of banded frames (tests,
+        measurements); None chooses by size and budget.
     """
 
     name = "dealthdr"
     num_frames = 5
     num_exposures = None  # any exposures; routing follows each frame's own
 
-    def __init__(self, model, sensitivity=DEFAULT_SENSITIVITY, band_floats=BAND_FLOATS):
+    def __init__(self, model, sensitivity=DEFAULT_SENSITIVITY, band_floats=BAND_FLOATS,
+                 max_memory_gb=None, plan=None):
         import tensorflow as tf
 
+        from hdrkeras import tiling
         from hdrkeras.models.dealthdr import MULTIPLE, sensitivity_threshold
+        from hdrkeras.models.dealthdr_banded import level1_reach
 
         self.net = _network(model)
         self.sensitivity = check_sensitivity_value(sensitivity, "sensitivity")
         self.band_floats = int(band_floats)
+        if plan not in (None,) + PLANS[1:]:
+            raise ConfigError(f"DeAltHDR streaming plan must be one of {', '.join(PLANS[1:])} "
+                              f"(or None: chosen by frame size), got {plan!r}")
+        self.forced_plan = plan
+        self.max_memory_gb = float(max_memory_gb or tiling.DEFAULT_MAX_MEMORY_GB)
+        # Recomputing needs row-local level-1 blocks (no channel attention there).
+        self.can_recompute = all(level1_reach(self.net, is_long) is not None
+                                 for is_long in (True, False))
+        if plan == "recompute" and not self.can_recompute:
+            raise ConfigError("DeAltHDR streaming: the recompute plan needs level-1 encoder "
+                              "blocks without channel attention (encoder1_attn_type*)")
         self.threshold = np.float32(sensitivity_threshold(np.float32(self.sensitivity)))
         self.both = self.net.get_config()["use_both_input"]
         self.multiple = MULTIPLE
@@ -257,18 +309,38 @@ class DeAltHDRStreaming(StreamingModel):
         """False when the mask is provably all-zero (s <= NO_ATTENTION_MAX_S)."""
         return self.sensitivity > NO_ATTENTION_MAX_S
 
-    def banded(self, frame):
-        """True when a frame [1, H, W, C] runs in bands."""
+    def plan(self, height, width):
+        """The plan (one of PLANS) for frames of this size: "whole" when the first feature
+        level (padded to 32) fits one band of `band_floats`, else the forced plan, else
+        "banded" when its estimated peak fits `max_memory_gb`, else "recompute"."""
         dim = self.net.get_config()["dim"]
-        rows, cols = (-(-n // self.multiple) * self.multiple for n in frame.shape[1:3])
-        return rows * cols * dim > self.band_floats
+        rows, cols = (-(-int(n) // self.multiple) * self.multiple for n in (height, width))
+        if rows * cols * dim <= self.band_floats:
+            return "whole"
+        if self.forced_plan:
+            return self.forced_plan
+        if (not self.can_recompute
+                or plan_peak_bytes("banded", height, width) <= self.max_memory_gb * 2 ** 30):
+            return "banded"
+        return "recompute"
+
+    def memory_plan(self, height, width, max_memory_gb):
+        """Whole frames within the budget by the model's own plans (StreamingModel)."""
+        self.max_memory_gb = float(max_memory_gb)
+        plan = self.plan(height, width)
+        peak = plan_peak_bytes(plan, height, width)
+        if peak > self.max_memory_gb * 2 ** 30:
+            return None
+        return (f"whole frames, {plan} plan (estimated peak {peak / 2 ** 30:.1f} GB of the "
+                f"{self.max_memory_gb:g} GB budget)")
 
     # --- per frame ---
     def frame_state(self, i, ldr, exposure):
         return {"ldr": np.asarray(ldr, np.float32), "t": float(exposure), "by_shortest": {}}
 
     def _frame(self, state, shortest):
-        """(padded linear frame [1, H', W', 3], three feature levels), cached."""
+        """(padded linear frame [1, H', W', 3], three feature levels), cached; level 1 a
+        `Level1Rows` in the recompute plan."""
         cache = state["by_shortest"]
         if shortest not in cache:
             import tensorflow as tf
@@ -287,7 +359,8 @@ class DeAltHDRStreaming(StreamingModel):
 
             ldr = state["ldr"]
             branch = "long" if state["t"] > shortest else "short"
-            if self.banded(ldr[None]):
+            plan = self.plan(*ldr.shape[:2])
+            if plan != "whole":
                 from hdrkeras.models import dealthdr_banded
 
                 h, w = ldr.shape[:2]
@@ -296,9 +369,12 @@ class DeAltHDRStreaming(StreamingModel):
                               self.net.frame_channels), np.float32)
                 for r0 in range(0, h, 64):
                     x[0, r0:min(r0 + 64, h), :w] = inputs(ldr[r0:r0 + 64])[0]
+                # "recompute": level 1 is read from x (kept whole; the linear channels
+                # are a view of it), else x gives way to a copy of its linear channels.
+                keep = plan == "banded"
                 feats = dealthdr_banded.encode(self.net, branch == "long", x,
-                                               self.band_floats)
-                x = np.ascontiguousarray(x[..., :3])
+                                               self.band_floats, keep_level1=keep)
+                x = np.ascontiguousarray(x[..., :3]) if keep else x[..., :3]
             else:
                 x = zero_pad_to_multiple(inputs(ldr), self.multiple)
                 feats = [tf.identity(f) for f in self._encode[branch](x)]
@@ -380,7 +456,7 @@ class DeAltHDRStreaming(StreamingModel):
         shortest = min(states[i]["t"] for i in indices)
         c = indices[CENTRE]
         h, w = states[c]["ldr"].shape[:2]
-        if self.banded(self._frame(states[c], shortest)[0]):
+        if self.plan(h, w) != "whole":
             out = self._banded_window(indices, states, pair_states, shortest)
             return np.asarray(out[0, :h, :w], np.float32)
         feats = {i: self._frame(states[i], shortest)[1] for i in set(indices)}

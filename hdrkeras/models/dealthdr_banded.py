@@ -16,6 +16,12 @@ global over pixels runs in two passes, exactly:
 * bilinear warps (SpyNet, the consistency error, FGMA) sample the whole source map from
   a band of flow (`dealthdr_warp(..., row_offset)`).
 
+What a stream caches per frame can leave out the largest map, the level-1 features (32
+channels at full resolution): their encoder level (a 3x3 projection and convolutional
+blocks) is row-local, so `Level1Rows` recomputes any range of rows from the frame's
+6-channel input plus a halo, and the decoder reads it like the numpy map (the centre's
+skip connection, each neighbour's FGMA keys, values and the rows its warp reaches).
+
 Every function takes `band_floats`: a band of a map [1, H, W, C] has band_floats //
 (W C) rows (even, so a band maps onto whole rows of the next level; SpyNet counts its
 widest, 64 channels), so its widest intermediate (5 C in a GFFW) holds about 5 x
@@ -171,24 +177,78 @@ def _down(conv, unshuffle, x, band_floats):
 
 # === Per frame ===
 
-def encode(net, is_long, frame, band_floats):
-    """`net.long_encoder` / `short_encoder` (by is_long) of one padded frame [1, H, W, Cf]
-    in bands: three numpy feature levels."""
+def _level1_pieces(net, is_long):
+    """(input projection, level-1 blocks) of the encoder of this exposure."""
     encoder = net.long_encoder if is_long else net.short_encoder
-    cfg = net.get_config()
     if net.use_dual_encoder:
         pre = "long_" if is_long else "short_"
         projection = encoder.get_layer(f"{pre}exposure_projection")
     else:
         pre, projection = "", encoder.get_layer("input_projection")
+    blocks = _level_blocks(encoder, f"{pre}encoder_level1", net.get_config()["Enc_blocks"][0])
+    return projection, blocks
+
+
+def _level1(net, is_long, frame, band_floats):
+    """Level-1 encoder features of frame [1, h, W, Cf] (numpy), in bands of a level-1 map."""
+    projection, blocks = _level1_pieces(net, is_long)
     x = map_bands(lambda band, lo, hi: projection(band), frame, frame.shape[1], band_floats,
-                  halo=1)
-    feats = []
-    for level in (1, 2, 3):
-        if level > 1:
-            down = f"down{level - 1}_{level}"
-            x = _down(encoder.get_layer(down), encoder.get_layer(f"{down}_unshuffle"), x,
-                      band_floats)
+                  halo=1, channels=net.get_config()["dim"])
+    return run_blocks(blocks, x, band_floats)
+
+
+def level1_reach(net, is_long):
+    """Rows a level-1 feature row reaches in the frame (the projection's 3x3 and each
+    block's convolutions), or None when a level-1 block is global over pixels (channel
+    attention) and a row cannot be recomputed from nearby rows."""
+    _, blocks = _level1_pieces(net, is_long)
+    if any(b.attention_type in ("Channel", "FHR") for b in blocks):
+        return None
+    return 1 + sum(_reach(b) for b in blocks)
+
+
+class Level1Rows:
+    """A frame's level-1 encoder features [1, H, W, dim], recomputed row range by row range
+    from its padded input instead of held (267 MB at 1080p against the input's 50 MB).
+
+    `rows[:, a:b]` runs the input projection and the level-1 blocks on input rows a:b plus
+    `level1_reach` rows on each side (the convolutions' zero padding is the whole map's
+    only at the frame's edges; the rows it spoils inside are cut off), so it equals rows
+    a:b of the whole-frame features up to float rounding. Reads only rows, like a numpy
+    map (`.shape`, `[:, a:b]`), so the decoder takes either.
+    """
+
+    def __init__(self, net, is_long, frame, band_floats):
+        self.net, self.is_long, self.frame = net, is_long, frame
+        self.band_floats = band_floats
+        self.reach = level1_reach(net, is_long)
+        if self.reach is None:
+            raise ValueError("level-1 features with channel attention are not row-local")
+        self.shape = tuple(frame.shape[:3]) + (net.get_config()["dim"],)
+
+    def __getitem__(self, index):
+        batch, rows = index
+        if batch != slice(None) or rows.step not in (None, 1):
+            raise IndexError(f"Level1Rows takes [:, a:b], got {index!r}")
+        r0, r1, _ = rows.indices(self.shape[1])
+        a, b = max(r0 - self.reach, 0), min(r1 + self.reach, self.shape[1])
+        return _level1(self.net, self.is_long, self.frame[:, a:b],
+                       self.band_floats)[:, r0 - a:r1 - a]
+
+
+def encode(net, is_long, frame, band_floats, keep_level1=True):
+    """`net.long_encoder` / `short_encoder` (by is_long) of one padded frame [1, H, W, Cf]
+    in bands: three numpy feature levels; keep_level1=False gives a `Level1Rows` in place
+    of the first (the frame must stay unchanged while it is used)."""
+    encoder = net.long_encoder if is_long else net.short_encoder
+    cfg = net.get_config()
+    pre = ("long_" if is_long else "short_") if net.use_dual_encoder else ""
+    x = _level1(net, is_long, frame, band_floats)
+    feats = [x if keep_level1 else Level1Rows(net, is_long, frame, band_floats)]
+    for level in (2, 3):
+        down = f"down{level - 1}_{level}"
+        x = _down(encoder.get_layer(down), encoder.get_layer(f"{down}_unshuffle"), x,
+                  band_floats)
         x = run_blocks(_level_blocks(encoder, f"{pre}encoder_level{level}",
                                      cfg["Enc_blocks"][level - 1]), x, band_floats)
         feats.append(x)
@@ -242,22 +302,14 @@ class _FloatRows:
         return tf.convert_to_tensor(self.mask[index].astype(np.float32))
 
 
-def warp_band(src, flow, row_offset):
-    """dealthdr_warp of a numpy map src [1, H, W, C] by a band of flow (rows row_offset..),
-    reading only the rows of src the band's flow reaches."""
-    height = src.shape[1]
-    first, end = source_rows(flow, height, "align_corners_false", row_offset)
-    return dealthdr_warp(src[:, first:end], flow, row_offset=row_offset, source_row0=first,
-                         height=height)
-
-
 def align_and_fuse(fgma, fusion, x, neighbours, flows, masks, band_floats):
     """FlowGuidedMaskedAttention then HDRFusion at one decoder level, in bands.
 
-    x [1, h, w, C] the centre's decoder features; neighbours: N maps [1, h, w, C]; flows,
-    masks: N image-resolution flows [1, H, W, 2] and {0, 1} masks [1, H, W, 1], resized
-    here to (h, w) as FGMA does. Pass 1 sums each neighbour's Gram matrix of the masked
-    queries and keys over the bands; pass 2 aligns the neighbours band by band and fuses.
+    x [1, h, w, C] the centre's decoder features; neighbours: N maps [1, h, w, C] (numpy or
+    `Level1Rows`); flows, masks: N image-resolution flows [1, H, W, 2] and {0, 1} masks
+    [1, H, W, 1], resized here to (h, w) as FGMA does. Pass 1 sums each neighbour's Gram
+    matrix of the masked queries and keys over the bands; pass 2 aligns the neighbours band
+    by band and fuses.
     """
     h, w = x.shape[1], x.shape[2]
     if (h, w) != tuple(flows[0].shape[1:3]):  # a whole-map resize (the identity skipped)
@@ -279,17 +331,26 @@ def align_and_fuse(fgma, fusion, x, neighbours, flows, masks, band_floats):
     def aligned_fused(band, lo, hi):
         aligned = []
         for nb, flow, mask, matrix in zip(neighbours, flows, masks, matrices):
-            m = mask[:, lo:hi]
+            m, flow = mask[:, lo:hi], flow[:, lo:hi]
             attend, warp = matrix is not None, True
             if attend:  # a band all 0 (all 1) discards the attention (the warp) exactly
                 ones = float(tf.reduce_sum(m))
                 attend, warp = ones > 0, ones < int(tf.size(m))
+            # One read of nb (a numpy map or recomputed `Level1Rows`) covers the band's
+            # own rows (attention) and the rows its flow reaches (warp).
+            a, b = lo, hi
+            if warp:
+                first, end = source_rows(flow, h, "align_corners_false", lo)
+                a, b = (min(a, first), max(b, end)) if attend else (first, end)
+            rows = tf.convert_to_tensor(nb[:, a:b])
             parts = []
             if attend:
-                attended = fgma.project_out(apply_attention(matrix, fgma.proj_v(nb[:, lo:hi])))
-                parts.append(m * attended)
+                v = fgma.proj_v(rows[:, lo - a:hi - a])
+                parts.append(m * fgma.project_out(apply_attention(matrix, v)))
             if warp:
-                parts.append((1.0 - m) * warp_band(nb, flow[:, lo:hi], lo))
+                parts.append((1.0 - m) * dealthdr_warp(rows[:, first - a:end - a], flow,
+                                                       row_offset=lo, source_row0=first,
+                                                       height=h))
             aligned.append(parts[0] if len(parts) == 1 else parts[0] + parts[1])
         return fusion([band, tf.stack(aligned, axis=1)])
 
@@ -301,8 +362,10 @@ def decode(net, centre, neighbours, flows, masks, band_floats):
     the caller) instead of the error and s.
 
     Args:
-      centre: three padded feature levels [1, h_l, w_l, C_l] of the centre frame.
-      neighbours: for each of the four neighbours (T-2, T-1, T+1, T+2), its three levels.
+      centre: three padded feature levels [1, h_l, w_l, C_l] of the centre frame (numpy;
+        the first may be a `Level1Rows`).
+      neighbours: for each of the four neighbours (T-2, T-1, T+1, T+2), its three levels
+        (likewise).
       flows: four centre -> neighbour flows [1, H, W, 2]; masks: four {0, 1} [1, H, W, 1].
     Returns numpy [1, H, W, out_channels] (padded size).
     """
