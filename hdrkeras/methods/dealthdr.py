@@ -73,13 +73,18 @@ PLAN_MEMORY = {"whole": (1045 * 2 ** 20, 6100), "banded": (1400 * 2 ** 20, 1510)
                "recompute": (1400 * 2 ** 20, 970)}
 
 
-def plan_peak_bytes(plan, height, width):
-    """Estimated peak resident bytes of a stream of frames of this size with this plan
-    (PLAN_MEMORY; padded to the model's multiple of 32)."""
+def padded_size(height, width):
+    """(rows, cols) of a frame zero-padded to the model's multiple of 32."""
     from hdrkeras.models.dealthdr import MULTIPLE
 
+    return tuple(-(-int(n) // MULTIPLE) * MULTIPLE for n in (height, width))
+
+
+def plan_peak_bytes(plan, height, width):
+    """Estimated peak resident bytes of a stream of frames of this size with this plan
+    (PLAN_MEMORY; at the padded size)."""
     fixed, per_pixel = PLAN_MEMORY[plan]
-    rows, cols = (-(-int(n) // MULTIPLE) * MULTIPLE for n in (height, width))
+    rows, cols = padded_size(height, width)
     return fixed + rows * cols * per_pixel
 
 
@@ -314,23 +319,25 @@ class DeAltHDRStreaming(StreamingModel):
         level (padded to 32) fits one band of `band_floats`, else the forced plan, else
         "banded" when its estimated peak fits `max_memory_gb`, else "recompute"."""
         dim = self.net.get_config()["dim"]
-        rows, cols = (-(-int(n) // self.multiple) * self.multiple for n in (height, width))
+        rows, cols = padded_size(height, width)
         if rows * cols * dim <= self.band_floats:
             return "whole"
         if self.forced_plan:
             return self.forced_plan
-        if (not self.can_recompute
-                or plan_peak_bytes("banded", height, width) <= self.max_memory_gb * 2 ** 30):
+        if not self.can_recompute or self._fits("banded", height, width):
             return "banded"
         return "recompute"
+
+    def _fits(self, plan, height, width):
+        return plan_peak_bytes(plan, height, width) <= self.max_memory_gb * 2 ** 30
 
     def memory_plan(self, height, width, max_memory_gb):
         """Whole frames within the budget by the model's own plans (StreamingModel)."""
         self.max_memory_gb = float(max_memory_gb)
         plan = self.plan(height, width)
-        peak = plan_peak_bytes(plan, height, width)
-        if peak > self.max_memory_gb * 2 ** 30:
+        if not self._fits(plan, height, width):
             return None
+        peak = plan_peak_bytes(plan, height, width)
         return (f"whole frames, {plan} plan (estimated peak {peak / 2 ** 30:.1f} GB of the "
                 f"{self.max_memory_gb:g} GB budget)")
 
@@ -364,9 +371,7 @@ class DeAltHDRStreaming(StreamingModel):
                 from hdrkeras.models import dealthdr_banded
 
                 h, w = ldr.shape[:2]
-                x = np.zeros((1, -(-h // self.multiple) * self.multiple,
-                              -(-w // self.multiple) * self.multiple,
-                              self.net.frame_channels), np.float32)
+                x = np.zeros((1, *padded_size(h, w), self.net.frame_channels), np.float32)
                 for r0 in range(0, h, 64):
                     x[0, r0:min(r0 + 64, h), :w] = inputs(ldr[r0:r0 + 64])[0]
                 # "recompute": level 1 is read from x (kept whole; the linear channels
